@@ -1,0 +1,152 @@
+"""What each CLI subcommand does, in named steps; ``cli.py`` only parses and reports errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+
+from . import __version__
+from .errors import ArgumentError, DeviceError
+from .image_io import check_output_path, open_image, save_image
+from .methods.base import ProgressCallback, ProgressEvent, get_method, list_methods
+
+__all__ = ["run"]
+
+
+def run(command: str, options: argparse.Namespace) -> int:
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {"stylize": stylize, "info": info, "demo": demo}
+    return handlers[command](options)
+
+
+def make_device(name: str) -> torch.device:
+    """A device that exists and can allocate, or a one-line error."""
+    try:
+        device = torch.device(name)
+        torch.zeros(1, device=device)
+    except (RuntimeError, AssertionError) as error:
+        raise DeviceError(f"device {name!r} is not usable here: {str(error).splitlines()[0]}") from None
+    return device
+
+
+def parse_style_weights(text: str | None, count: int) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        weights = [float(item) for item in text.split(",") if item.strip()]
+    except ValueError:
+        raise ArgumentError(f"--style-weights must be comma-separated numbers, got {text!r}") from None
+    if len(weights) != count:
+        raise ArgumentError(f"--style-weights has {len(weights)} values for {count} --style images; give one each")
+    return weights
+
+
+def preview_path(output: Path, step: int) -> Path:
+    return output.with_name(f"{output.stem}.step{step:04d}{output.suffix}")
+
+
+def check_previews(output: Path, every: int, total: int, force: bool) -> None:
+    """Refuse to start if any preview file we would write already exists (unless --force)."""
+    for step in range(every, total + 1, every) if every else ():
+        check_output_path(preview_path(output, step), force=force)
+
+
+class ProgressBar:
+    """tqdm bar on stderr with stage, loss and ETA; saves previews that events carry."""
+
+    def __init__(self, *, quiet: bool, output: Path | None = None, force: bool = False) -> None:
+        self.quiet, self.output, self.force = quiet, output, force
+        self.bar: Any = None
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if event.preview is not None and self.output is not None:
+            save_image(event.preview, preview_path(self.output, event.step), force=True)
+        if self.quiet:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=event.total, unit="step", file=sys.stderr, dynamic_ncols=True, leave=True)
+        self.bar.set_description(event.stage, refresh=False)
+        if "total" in event.losses:
+            self.bar.set_postfix(loss=f"{event.losses['total']:.4g}", refresh=False)
+        self.bar.update(event.step - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def stylize(options: argparse.Namespace) -> int:
+    from .cli import settings_from_options
+
+    if options.threads is not None:
+        if options.threads < 1:
+            raise ArgumentError(f"--threads must be ≥ 1, got {options.threads}")
+        torch.set_num_threads(options.threads)
+    if not 1 <= options.jpeg_quality <= 100:
+        raise ArgumentError(f"--jpeg-quality must be within 1..100, got {options.jpeg_quality}")
+    device = make_device(options.device)
+    stylizer_class = get_method(options.method)
+    settings = settings_from_options(options.method, options)
+    weights = parse_style_weights(options.style_weights, len(options.style))
+    output = Path(options.output)
+    check_output_path(output, force=options.force)
+    total = sum(settings.schedule().steps) if hasattr(settings, "schedule") else 0
+    check_previews(output, getattr(settings, "save_every", 0), total, options.force)
+    photo = open_image(options.content, label="photo")
+    styles = [open_image(path, label="style image") for path in options.style]
+    result = _run_with_bar(stylizer_class(settings, device=device), photo, styles, weights, options, output)
+    save_image(result, output, force=options.force, jpeg_quality=options.jpeg_quality)
+    print(output)
+    return 0
+
+
+def _run_with_bar(
+    stylizer: Any, photo: Image.Image, styles: list[Image.Image], weights: list[float] | None,
+    options: argparse.Namespace, output: Path | None,
+) -> Image.Image:  # fmt: skip
+    bar = ProgressBar(quiet=options.quiet, output=output, force=getattr(options, "force", False))
+    callback: ProgressCallback = bar
+    try:
+        return stylizer.stylize(photo, styles, style_weights=weights, callback=callback)  # type: ignore[no-any-return]
+    finally:
+        bar.close()
+
+
+def info(options: argparse.Namespace) -> int:
+    from .weights import list_weights
+
+    report = {
+        "painterly": __version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "cuda_available": torch.cuda.is_available(),
+        "methods": {name: get_method(name).summary for name in list_methods()},
+        "weights": {spec.name: spec.description for spec in list_weights()},
+    }
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def demo(options: argparse.Namespace) -> int:
+    from .methods.optimize import OptimizeSettings, OptimizeStylizer
+    from .samples import write_samples
+
+    folder = Path(options.output_dir)
+    photo_path, style_path = write_samples(folder)
+    settings = OptimizeSettings(quality=options.quality, size=384)
+    photo, style = open_image(photo_path), open_image(style_path)
+    result = _run_with_bar(OptimizeStylizer(settings), photo, [style], None, options, None)
+    output = folder / "astronaut_stylized.png"
+    save_image(result, output, force=True)  # the demo folder is ours; rerunning replaces its result
+    print(f"photo:  {photo_path}\nstyle:  {style_path}\nresult: {output}")
+    return 0

@@ -1,0 +1,116 @@
+"""Module forms of the losses in ``functional.py``: each holds its target as a buffer.
+
+Targets are derived data (``persistent=False``): ``.to()`` moves them, ``state_dict`` skips
+them. Several style images become one target mixed with weights αᵢ (``from_features``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from ..errors import ArgumentError
+from . import functional as F
+
+__all__ = ["ContentLoss", "GramLoss", "WassersteinLoss", "TVLoss", "normalize_weights"]
+
+
+def normalize_weights(weights: Sequence[float] | None, count: int, *, name: str = "style weights") -> list[float]:
+    """Check mixing weights (finite, ≥ 0, positive sum, one per item) and scale them to sum to 1.
+
+    Raises:
+        ArgumentError: wrong count, a negative or non-finite weight, or all zero.
+    """
+    if weights is None:
+        return [1.0 / count] * count
+    values = [float(w) for w in weights]
+    if len(values) != count:
+        raise ArgumentError(f"{name}: got {len(values)} weights for {count} styles; give one per style", name=name)
+    if any(not (w >= 0.0 and w < float("inf")) for w in values):  # also rejects NaN
+        raise ArgumentError(f"{name} must be finite and ≥ 0, got {values}", name=name)
+    total = sum(values)
+    if total <= 0.0:
+        raise ArgumentError(f"{name} must not all be zero", name=name)
+    return [w / total for w in values]
+
+
+class ContentLoss(nn.Module):
+    """MSE to fixed target features.
+
+    Example:
+        >>> loss = ContentLoss(torch.zeros(1, 4, 8, 8))
+        >>> loss(torch.ones(1, 4, 8, 8))
+        tensor(1.)
+    """
+
+    target: torch.Tensor
+
+    def __init__(self, target: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("target", target.detach(), persistent=False)
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return F.content_loss(input, self.target)
+
+
+class GramLoss(nn.Module):
+    """MSE between the Gram of the input features and a fixed (possibly mixed) target Gram.
+
+    Mixing Grams is exact for this loss: Σᵢ αᵢ‖G − Gᵢ‖² equals ‖G − Σᵢ αᵢGᵢ‖² plus a constant
+    when Σαᵢ = 1, so several styles cost no more per step than one.
+    """
+
+    target: torch.Tensor
+
+    def __init__(self, target_gram: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("target", target_gram.detach(), persistent=False)
+
+    @classmethod
+    def from_features(cls, features: Sequence[torch.Tensor], weights: Sequence[float] | None = None) -> GramLoss:
+        """Target = Σᵢ αᵢ Gram(featuresᵢ); each item may have its own spatial size."""
+        alphas = normalize_weights(weights, len(features))
+        return cls(sum(a * F.gram_matrix(f).mean(0, keepdim=True) for a, f in zip(alphas, features)))  # type: ignore[arg-type]
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return F.gram_loss(input, self.target)
+
+
+class WassersteinLoss(nn.Module):
+    """Squared W2 distance between Gaussian fits of features and a fixed target Gaussian.
+
+    Several styles mix as a Gaussian with the αᵢ-weighted mean and covariance: an
+    approximation (the W2 barycentre is not that), chosen because it is cheap and smooth.
+    """
+
+    mean: torch.Tensor
+    covariance_sqrt: torch.Tensor
+    trace: torch.Tensor
+
+    def __init__(self, mean: torch.Tensor, covariance: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("mean", mean.detach(), persistent=False)
+        self.register_buffer("covariance_sqrt", F.sqrtm_psd(covariance.detach()), persistent=False)
+        self.register_buffer("trace", covariance.detach().diagonal(dim1=-2, dim2=-1).sum(-1), persistent=False)
+
+    @classmethod
+    def from_features(
+        cls, features: Sequence[torch.Tensor], weights: Sequence[float] | None = None
+    ) -> WassersteinLoss:
+        alphas = normalize_weights(weights, len(features))
+        stats = [F.feature_mean_covariance(f) for f in features]
+        mean = sum(a * m.mean(0, keepdim=True) for a, (m, _) in zip(alphas, stats))
+        covariance = sum(a * c.mean(0, keepdim=True) for a, (_, c) in zip(alphas, stats))
+        return cls(mean, covariance)  # type: ignore[arg-type]
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return F.wasserstein_loss(input, self.mean, self.covariance_sqrt, self.trace)
+
+
+class TVLoss(nn.Module):
+    """Total variation of an image batch (see ``functional.tv_loss``)."""
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return F.tv_loss(image)

@@ -1,0 +1,119 @@
+"""The ``Stylizer`` interface every method implements, its progress events and registry.
+
+The CLI, the web service, video and batch jobs all call methods through this interface
+and nothing else, so a new method is one file that subclasses ``Stylizer`` and registers
+itself with ``@register_method``.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+import torch
+from PIL import Image
+
+from ..errors import ArgumentError
+
+__all__ = [
+    "ProgressEvent",
+    "ProgressCallback",
+    "Stylizer",
+    "register_method",
+    "get_method",
+    "list_methods",
+    "Cancelled",
+]
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One report from long work; the CLI draws it as a bar, the service streams it."""
+
+    stage: str  # what is running, e.g. "scale 2/3 (362 px)"
+    step: int  # steps done so far, over all stages
+    total: int  # steps expected in all
+    elapsed: float  # seconds since the work started
+    losses: dict[str, float] = field(default_factory=dict)  # named loss values at this step
+    preview: Image.Image | None = None  # intermediate result, when one was asked for
+
+    @property
+    def fraction(self) -> float:
+        return self.step / self.total if self.total else 1.0
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+class Cancelled(Exception):
+    """Raised by a progress callback to stop a method between steps (the service's cancel)."""
+
+
+class Stylizer(abc.ABC):
+    """A way of turning a photo and one or more styles into a stylized image.
+
+    Subclasses set ``name`` and ``Settings`` (a frozen dataclass whose fields the CLI and the
+    service turn into options) and implement ``stylize``. Heavy state (encoders, cached
+    style statistics) is built in ``__init__`` and reused across calls.
+    """
+
+    name: ClassVar[str]
+    Settings: ClassVar[type]
+    summary: ClassVar[str] = ""
+
+    def __init__(self, settings: Any = None, *, device: torch.device | str = "cpu") -> None:
+        self.settings = settings if settings is not None else self.Settings()
+        if not isinstance(self.settings, self.Settings):
+            raise ArgumentError(f"{self.name} takes {self.Settings.__name__}, got {type(self.settings).__name__}")
+        self.device = torch.device(device)
+
+    @abc.abstractmethod
+    def stylize(
+        self,
+        content: Image.Image,
+        styles: Sequence[Image.Image],
+        *,
+        style_weights: Sequence[float] | None = None,
+        callback: ProgressCallback | None = None,
+    ) -> Image.Image:
+        """Return ``content`` in the mixed style of ``styles`` (weights αᵢ, normalized)."""
+
+
+StylizerType = TypeVar("StylizerType", bound=type[Stylizer])
+_METHODS: dict[str, type[Stylizer]] = {}
+
+
+def register_method(cls: StylizerType) -> StylizerType:
+    """Class decorator: make a ``Stylizer`` findable by its ``name``."""
+    if not dataclasses.is_dataclass(cls.Settings):
+        raise TypeError(f"{cls.__name__}.Settings must be a dataclass")
+    _METHODS[cls.name] = cls
+    return cls
+
+
+def get_method(name: str) -> type[Stylizer]:
+    """The registered method called ``name``.
+
+    Raises:
+        ArgumentError: unknown name; the message lists the known ones.
+    """
+    _ensure_loaded()
+    try:
+        return _METHODS[name]
+    except KeyError:
+        raise ArgumentError(f"unknown method {name!r}; choose from {', '.join(sorted(_METHODS))}", name="method") from None
+
+
+def list_methods() -> list[str]:
+    """Names of all registered methods."""
+    _ensure_loaded()
+    return sorted(_METHODS)
+
+
+def _ensure_loaded() -> None:
+    from . import load_all  # the package imports this module, so import it only when asked
+
+    load_all()

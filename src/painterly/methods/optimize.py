@@ -1,0 +1,332 @@
+"""Gatys et al. (2016) style transfer by optimizing the pixels, made fast on a CPU.
+
+Speed comes from work not done rather than from approximations: the encoder stops at the
+deepest layer needed and runs channels-last; content and style targets are computed once
+per scale; and a coarse-to-fine schedule (as in Gatys et al. 2017, §6) spends most
+iterations at low resolution, where one costs a fraction of a full-size one, leaving a few
+full-size iterations to restore fine texture.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import torch
+from PIL import Image
+
+from .. import color
+from ..encoders.vgg import POOLINGS, Pooling, VGG19Encoder, build_vgg19, check_layers, deepest
+from ..errors import ArgumentError
+from ..image_io import MIN_SIDE, fit_long_side, image_to_tensor, load_image, resize_tensor, tensor_to_image
+from ..losses.modules import normalize_weights
+from ..losses.perceptual import STYLE_LOSSES, PerceptualLoss, StyleLossKind
+from ..precision import PRECISIONS, Precision, resolve_precision
+from ..weights import DEFAULT_VGG19
+from .base import ProgressCallback, ProgressEvent, Stylizer, register_method
+
+__all__ = ["OptimizeSettings", "OptimizeStylizer", "QUALITY_PRESETS", "Quality", "OptimizerKind"]
+
+logger = logging.getLogger(__name__)
+
+Quality = Literal["draft", "normal", "high"]
+OptimizerKind = Literal["lbfgs", "adam"]
+OPTIMIZERS: tuple[OptimizerKind, ...] = ("lbfgs", "adam")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Coarse-to-fine plan: long sides as fractions of the final size, and iterations at each."""
+
+    scales: tuple[float, ...]
+    steps: tuple[int, ...]
+
+
+QUALITY_PRESETS: dict[Quality, Schedule] = {
+    # Measured on tubingen × starry_night at 512 px (bench/optimize.py): the last scale does
+    # most of the style matching in its first ~15 iterations; earlier scales lay out the large
+    # strokes cheaply. More final iterations mostly trade style for content again.
+    "draft": Schedule(scales=(0.25, 0.5, 1.0), steps=(40, 25, 8)),
+    "normal": Schedule(scales=(0.25, 0.5, 1.0), steps=(60, 40, 15)),
+    "high": Schedule(scales=(0.25, 0.5, 0.71, 1.0), steps=(150, 100, 60, 40)),
+}
+QUALITIES: tuple[Quality, ...] = tuple(QUALITY_PRESETS)  # type: ignore[assignment]
+DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+
+
+@dataclass(frozen=True)
+class OptimizeSettings:
+    """Settings of the optimization method; the CLI and the service build their options from these fields."""
+
+    quality: Quality = "normal"  # preset that picks scales and steps; --scales/--steps override it
+    size: int = 512  # long side of the result in pixels
+    scales: tuple[float, ...] | None = None  # coarse-to-fine long sides as fractions of size, ending at 1.0
+    steps: tuple[int, ...] | None = None  # iterations per scale (one value: the same at every scale)
+    optimizer: OptimizerKind = "lbfgs"  # L-BFGS converges in far fewer steps; Adam uses less memory
+    learning_rate: float | None = None  # None: 1.0 for L-BFGS, 0.02 for Adam (pixels are in [0, 1])
+    content_weight: float = 1.0  # α: how strongly the photo's structure is kept
+    style_weight: float = 15.0  # β: how strongly the style's textures are imposed
+    tv_weight: float = 0.0  # γ: total-variation smoothing of the result
+    content_layers: tuple[str, ...] = ("relu4_2",)  # VGG19 layers whose features define content
+    content_layer_weights: tuple[float, ...] | None = None  # one per content layer; None: equal
+    style_layers: tuple[str, ...] = DEFAULT_STYLE_LAYERS  # VGG19 layers whose statistics define style
+    style_layer_weights: tuple[float, ...] | None = None  # one per style layer; None: equal
+    style_loss: StyleLossKind = "gram"  # gram (Gatys) or wasserstein (mean and covariance)
+    style_scale: float = 1.0  # style image long side relative to the result's at each scale
+    init: str = "content"  # start from "content", "random" noise, or an image file path
+    preserve_color: color.ColorMode = "none"  # keep the photo's colours: luminance or histogram
+    pooling: Pooling = "max"  # VGG19 pooling; avg gives softer results
+    weights: str = DEFAULT_VGG19  # VGG19 weight set name or state-dict path
+    precision: Precision = "auto"  # encoder number format; auto: bfloat16 where the CPU has it natively
+    seed: int = 0  # seeds random init, so results repeat
+    save_every: int = 0  # attach a preview image to the progress event every N steps (0: never)
+
+    def __post_init__(self) -> None:
+        _check_choice("quality", self.quality, QUALITIES)
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_choice("style_loss", self.style_loss, STYLE_LOSSES)
+        _check_choice("preserve_color", self.preserve_color, color.COLOR_MODES)
+        _check_choice("pooling", self.pooling, POOLINGS)
+        _check_choice("precision", self.precision, PRECISIONS)
+        if not isinstance(self.size, int) or self.size < MIN_SIDE:
+            raise ArgumentError(f"size must be an integer ≥ {MIN_SIDE}, got {self.size!r}", name="size")
+        for name in ("content_weight", "style_weight", "tv_weight"):
+            _check_non_negative(name, getattr(self, name))
+        _check_positive("style_scale", self.style_scale)
+        if self.learning_rate is not None:
+            _check_positive("learning_rate", self.learning_rate)
+        if self.save_every < 0:
+            raise ArgumentError(f"save_every must be ≥ 0, got {self.save_every}", name="save_every")
+        check_layers(self.content_layers, what="content layer")
+        check_layers(self.style_layers, what="style layer")
+        _layer_weights(self.content_layers, self.content_layer_weights, "content_layer_weights")
+        _layer_weights(self.style_layers, self.style_layer_weights, "style_layer_weights")
+        self.schedule()  # validates scales and steps
+
+    def schedule(self) -> Schedule:
+        """The preset's schedule with any explicit scales or steps applied."""
+        preset = QUALITY_PRESETS[self.quality]
+        scales = tuple(self.scales) if self.scales is not None else preset.scales
+        if self.steps is None:
+            steps = preset.steps if len(preset.steps) == len(scales) else (preset.steps[-1],) * len(scales)
+        else:
+            steps = tuple(self.steps) * len(scales) if len(self.steps) == 1 else tuple(self.steps)
+        if not scales or any(not (0 < s <= 1) for s in scales) or list(scales) != sorted(scales):
+            raise ArgumentError(f"scales must rise within (0, 1], got {scales}", name="scales")
+        if len(steps) != len(scales) or any(not isinstance(s, int) or s < 0 for s in steps):
+            raise ArgumentError(f"steps: need one count ≥ 0 per scale ({len(scales)}), got {steps}", name="steps")
+        return Schedule(scales, steps)
+
+
+def _check_choice(name: str, value: object, allowed: Sequence[object]) -> None:
+    if value not in allowed:
+        raise ArgumentError(f"{name} must be one of {', '.join(map(str, allowed))}, got {value!r}", name=name)
+
+
+def _check_non_negative(name: str, value: float) -> None:
+    if not (isinstance(value, (int, float)) and 0 <= value < float("inf")):
+        raise ArgumentError(f"{name} must be a finite number ≥ 0, got {value!r}", name=name)
+
+
+def _check_positive(name: str, value: float) -> None:
+    _check_non_negative(name, value)
+    if value == 0:
+        raise ArgumentError(f"{name} must be > 0", name=name)
+
+
+def _layer_weights(layers: Sequence[str], weights: Sequence[float] | None, name: str) -> dict[str, float]:
+    if weights is None:
+        return {layer: 1.0 / len(layers) for layer in layers}
+    if len(weights) != len(layers):
+        raise ArgumentError(f"{name}: {len(weights)} weights for {len(layers)} layers", name=name)
+    for weight in weights:
+        _check_non_negative(name, weight)
+    return dict(zip(layers, (float(w) for w in weights)))
+
+
+@lru_cache(maxsize=4)
+def cached_encoder(weights: str, pooling: Pooling, last_layer: str) -> VGG19Encoder:
+    """Build each encoder once per process: loading and dequantizing VGG19 takes about a second."""
+    return build_vgg19(weights, pooling=pooling, last_layer=last_layer)
+
+
+@register_method
+class OptimizeStylizer(Stylizer):
+    """Optimize the result's pixels against content and style losses (Gatys et al. 2016).
+
+    Example:
+        >>> stylizer = OptimizeStylizer(OptimizeSettings(quality="draft", size=128))  # doctest: +SKIP
+        >>> result = stylizer.stylize(photo, [painting])  # doctest: +SKIP
+    """
+
+    name = "optimize"
+    Settings = OptimizeSettings
+    summary = "Gatys optimization: best quality for any style, about a minute per 512 px image on 2 cores"
+    settings: OptimizeSettings
+
+    def __init__(
+        self,
+        settings: OptimizeSettings | None = None,
+        *,
+        device: torch.device | str = "cpu",
+        encoder: VGG19Encoder | None = None,
+    ) -> None:
+        super().__init__(settings, device=device)
+        s = self.settings
+        last = deepest([*s.content_layers, *s.style_layers])
+        self.encoder = (encoder or cached_encoder(s.weights, s.pooling, last)).to(self.device)
+
+    def stylize(
+        self,
+        content: Image.Image,
+        styles: Sequence[Image.Image],
+        *,
+        style_weights: Sequence[float] | None = None,
+        callback: ProgressCallback | None = None,
+    ) -> Image.Image:
+        """Return the photo in the (mixed) style; reports each iteration to ``callback``."""
+        if not styles:
+            raise ArgumentError("give at least one style image", name="styles")
+        alphas = normalize_weights(style_weights, len(styles))
+        run = _Run(self, content, styles, alphas, callback)
+        return run.execute()
+
+
+class _Run:
+    """One stylization: the schedule's scales in turn, carrying the image up between them."""
+
+    def __init__(
+        self,
+        stylizer: OptimizeStylizer,
+        content: Image.Image,
+        styles: Sequence[Image.Image],
+        alphas: list[float],
+        callback: ProgressCallback | None,
+    ) -> None:
+        self.settings = stylizer.settings
+        self.device = stylizer.device
+        self.photo = image_to_tensor(content, device=self.device)
+        # Luminance-only transfer optimizes a grey image and puts the photo's chroma back at the end.
+        self.content = color.grey(self.photo) if self.settings.preserve_color == "luminance" else self.photo
+        self.styles = [image_to_tensor(style, device=self.device) for style in styles]
+        self.alphas = alphas
+        self.callback = callback
+        self.schedule = self.settings.schedule()
+        self.total = sum(self.schedule.steps)
+        self.done = 0
+        self.started = time.perf_counter()
+        self.loss = self._make_loss(stylizer.encoder)
+
+    def _make_loss(self, encoder: VGG19Encoder) -> PerceptualLoss:
+        s = self.settings
+        return PerceptualLoss(
+            encoder,
+            content_layers=_layer_weights(s.content_layers, s.content_layer_weights, "content_layer_weights"),
+            style_layers=_layer_weights(s.style_layers, s.style_layer_weights, "style_layer_weights"),
+            content_weight=s.content_weight,
+            style_weight=s.style_weight,
+            tv_weight=s.tv_weight,
+            style_loss=s.style_loss,
+            compute_dtype=resolve_precision(s.precision, self.device),
+        )
+
+    def execute(self) -> Image.Image:
+        image: torch.Tensor | None = None
+        for index, (fraction, steps) in enumerate(zip(self.schedule.scales, self.schedule.steps)):
+            height, width = self._scale_size(fraction)
+            content = resize_tensor(self.content, (height, width))
+            image = self._initial(content) if image is None else resize_tensor(image, (height, width))
+            self._set_targets(content)
+            stage = f"scale {index + 1}/{len(self.schedule.scales)} ({max(height, width)} px)"
+            image = self._optimize(image, steps, stage)
+        assert image is not None
+        if self.settings.preserve_color == "luminance":
+            image = color.restore_chroma(image, resize_tensor(self.photo, tuple(image.shape[-2:])))  # type: ignore[arg-type]
+        return tensor_to_image(image)
+
+    def _scale_size(self, fraction: float) -> tuple[int, int]:
+        long_side = max(MIN_SIDE, round(self.settings.size * fraction))
+        width, height = fit_long_side(self.content.shape[-1], self.content.shape[-2], long_side)
+        if min(width, height) < MIN_SIDE:
+            grow = MIN_SIDE / min(width, height)
+            width, height = round(width * grow), round(height * grow)
+        return height, width
+
+    def _initial(self, content: torch.Tensor) -> torch.Tensor:
+        init = self.settings.init
+        if init == "content":
+            return content.clone()
+        if init == "random":
+            generator = torch.Generator().manual_seed(self.settings.seed)
+            return torch.rand(content.shape, generator=generator).to(content)
+        path = Path(init)
+        start = image_to_tensor(load_image(path, label="init image"), device=self.device)
+        return resize_tensor(start, tuple(content.shape[-2:]))  # type: ignore[arg-type]
+
+    def _set_targets(self, content: torch.Tensor) -> None:
+        """Content and mixed style targets for this scale, computed once and kept for every step."""
+        s = self.settings
+        long_side = max(MIN_SIDE, round(max(content.shape[-2:]) * s.style_scale))
+        styles = []
+        for style in self.styles:
+            width, height = fit_long_side(style.shape[-1], style.shape[-2], long_side)
+            resized = resize_tensor(style, (max(height, MIN_SIDE), max(width, MIN_SIDE)))
+            if s.preserve_color == "luminance":
+                resized = color.luminance_style(resized, content)
+            elif s.preserve_color == "histogram":
+                resized = color.match_color(resized, content)
+            styles.append(resized)
+        self.loss.set_content(content)
+        self.loss.set_styles(styles, self.alphas)
+
+    def _optimize(self, image: torch.Tensor, steps: int, stage: str) -> torch.Tensor:
+        pixels = image.detach().clone().contiguous().requires_grad_(True)
+        if steps == 0:
+            return pixels.detach()
+        s = self.settings
+        if s.optimizer == "lbfgs":
+            self._lbfgs(pixels, steps, stage)
+        else:
+            self._adam(pixels, steps, stage)
+        return pixels.detach().clamp_(0, 1)
+
+    def _lbfgs(self, pixels: torch.Tensor, steps: int, stage: str) -> None:
+        # No line search and lr 1, as in Johnson's neural-style: one evaluation per iteration,
+        # so "steps" is an honest count of encoder passes.
+        optimizer = torch.optim.LBFGS(
+            [pixels], lr=self.settings.learning_rate or 1.0, max_iter=steps, max_eval=steps,
+            history_size=50, tolerance_grad=0.0, tolerance_change=0.0,
+        )  # fmt: skip
+        optimizer.step(lambda: self._evaluate(optimizer, pixels, stage))
+
+    def _adam(self, pixels: torch.Tensor, steps: int, stage: str) -> None:
+        optimizer = torch.optim.Adam([pixels], lr=self.settings.learning_rate or 0.02)
+        for _ in range(steps):
+            optimizer.step(lambda: self._evaluate(optimizer, pixels, stage))
+
+    def _evaluate(self, optimizer: torch.optim.Optimizer, pixels: torch.Tensor, stage: str) -> torch.Tensor:
+        optimizer.zero_grad(set_to_none=False)
+        total, parts = self.loss(pixels)
+        total.backward()
+        self.done += 1
+        self._report(pixels, stage, {"total": float(total.detach()), **parts})
+        return total
+
+    def _report(self, pixels: torch.Tensor, stage: str, losses: dict[str, float]) -> None:
+        if self.callback is None:
+            return
+        every = self.settings.save_every
+        preview = tensor_to_image(pixels) if every and self.done % every == 0 else None
+        elapsed = time.perf_counter() - self.started
+        self.callback(ProgressEvent(stage, self.done, self.total, elapsed, losses, preview))
+
+
+def settings_fields() -> list[dataclasses.Field[object]]:
+    """The settings' fields, for the CLI and the service to build options from."""
+    return list(dataclasses.fields(OptimizeSettings))
