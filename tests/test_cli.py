@@ -155,7 +155,7 @@ class TestSuccess:
                 "--scales", "1.0", "--steps", "3"]  # fmt: skip
         assert main(argv) == 0
         err = capsys.readouterr().err
-        assert "scale 1/1 (32 px)" in err and "3/3" in err and "loss=" in err
+        assert "scale 1/1 (32 px)" in err and "step=3/3" in err and "loss=" in err and "100%" in err
 
     def test_info_is_json(self, capsys) -> None:  # type: ignore[no-untyped-def]
         assert main(["info"]) == 0

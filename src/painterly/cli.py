@@ -85,7 +85,7 @@ def _build_parser() -> argparse.ArgumentParser:
     commands.add_parser("info", help="versions, weights, methods and threads")
     demo = commands.add_parser("demo", help="stylize the bundled sample photo with the bundled sample style")
     demo.add_argument("--output-dir", "-o", default="demo-output", help="folder for inputs and result [demo-output]")
-    demo.add_argument("--quality", default="draft", help="optimization preset [draft]")
+    demo.add_argument("--quality", default="normal", help="optimization preset [normal]")
     demo.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     return parser
 

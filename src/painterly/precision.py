@@ -1,12 +1,13 @@
-"""Which number format the frozen encoder runs in.
+"""Which number format the frozen encoder (and the Grams of its features) run in.
 
 STYLE.md says float32 throughout; this is the one measured exception. On CPUs with native
-bfloat16 (AVX512-BF16 or AMX: AMD Zen 4, Intel Sapphire Rapids and later) a VGG19 forward
-and backward pass under bfloat16 autocast is 1.7× faster than in float32 (0.85 s against
-1.47 s at 512×384 on the project's 2-core machine), and the optimization converges to the
-same style distance. Only the encoder's convolutions run in bfloat16: images, features
-handed to the losses, Gram matrices and optimizer state stay float32. Elsewhere ``auto``
-means float32, because emulated bfloat16 is slower.
+bfloat16 (AVX512-BF16 or AMX: AMD Zen 4, Intel Sapphire Rapids and later) the encoder's
+convolutions and the Gram matrices of its features run 2× and 3× faster in bfloat16 than in
+float32 on the project's 2-core machine (bench/results/optimize.md has the per-step
+numbers), and the optimization reaches the same style distance. Images, targets, loss
+values and optimizer state stay float32: each loss compares a bfloat16 statistic with its
+float32 target in float32. Elsewhere ``auto`` means float32, since emulated bfloat16 is
+slower than float32.
 """
 
 from __future__ import annotations

@@ -86,6 +86,10 @@ class TestStylize:
         assert _style_distance(random_vgg19, result, stripes) < 0.5 * _style_distance(random_vgg19, start, stripes)
         assert [e.step for e in events] == list(range(1, 16))
         assert events[-1].total == 15 and events[-1].fraction == 1.0
+        fractions = [e.fraction for e in events]
+        assert fractions == sorted(fractions)
+        # A full-size step costs 4× a half-size one: 10 small + 5 big steps, the small ones are 1/3 of the work.
+        assert events[9].fraction == pytest.approx(10 / (10 + 5 * 4))
         assert events[0].stage.startswith("scale 1/2") and events[-1].stage.startswith("scale 2/2 (48 px)")
         assert {"total", "content", "style", "tv"} <= set(events[-1].losses)
 

@@ -36,6 +36,11 @@ def normalize_weights(weights: Sequence[float] | None, count: int, *, name: str 
     return [w / total for w in values]
 
 
+def _full_precision(tensor: torch.Tensor) -> torch.Tensor:
+    """Targets are kept in float32 (or float64 in gradchecks) even when features come in bfloat16."""
+    return tensor.float() if tensor.dtype in (torch.bfloat16, torch.float16) else tensor
+
+
 class ContentLoss(nn.Module):
     """MSE to fixed target features.
 
@@ -49,7 +54,7 @@ class ContentLoss(nn.Module):
 
     def __init__(self, target: torch.Tensor) -> None:
         super().__init__()
-        self.register_buffer("target", target.detach(), persistent=False)
+        self.register_buffer("target", _full_precision(target.detach()), persistent=False)
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         return F.content_loss(input, self.target)
@@ -72,7 +77,8 @@ class GramLoss(nn.Module):
     def from_features(cls, features: Sequence[torch.Tensor], weights: Sequence[float] | None = None) -> GramLoss:
         """Target = Σᵢ αᵢ Gram(featuresᵢ); each item may have its own spatial size."""
         alphas = normalize_weights(weights, len(features))
-        return cls(sum(a * F.gram_matrix(f).mean(0, keepdim=True) for a, f in zip(alphas, features)))  # type: ignore[arg-type]
+        grams = [_full_precision(F.gram_matrix(f)).mean(0, keepdim=True) for f in features]
+        return cls(sum(a * gram for a, gram in zip(alphas, grams)))  # type: ignore[arg-type]
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         return F.gram_loss(input, self.target)
@@ -100,7 +106,7 @@ class WassersteinLoss(nn.Module):
         cls, features: Sequence[torch.Tensor], weights: Sequence[float] | None = None
     ) -> WassersteinLoss:
         alphas = normalize_weights(weights, len(features))
-        stats = [F.feature_mean_covariance(f) for f in features]
+        stats = [F.feature_mean_covariance(_full_precision(f)) for f in features]
         mean = sum(a * m.mean(0, keepdim=True) for a, (m, _) in zip(alphas, stats))
         covariance = sum(a * c.mean(0, keepdim=True) for a, (_, c) in zip(alphas, stats))
         return cls(mean, covariance)  # type: ignore[arg-type]

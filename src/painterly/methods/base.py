@@ -37,12 +37,9 @@ class ProgressEvent:
     step: int  # steps done so far, over all stages
     total: int  # steps expected in all
     elapsed: float  # seconds since the work started
+    fraction: float  # share of the work done, weighted by cost (a full-size step costs more)
     losses: dict[str, float] = field(default_factory=dict)  # named loss values at this step
     preview: Image.Image | None = None  # intermediate result, when one was asked for
-
-    @property
-    def fraction(self) -> float:
-        return self.step / self.total if self.total else 1.0
 
 
 ProgressCallback = Callable[[ProgressEvent], None]

@@ -220,6 +220,11 @@ class _Run:
         self.schedule = self.settings.schedule()
         self.total = sum(self.schedule.steps)
         self.done = 0
+        # A step's cost grows with its pixel count, so progress (and the CLI's ETA) is weighted by it.
+        costs = [fraction**2 * steps for fraction, steps in zip(self.schedule.scales, self.schedule.steps)]
+        self.step_costs = [fraction**2 / (sum(costs) or 1.0) for fraction in self.schedule.scales]
+        self.work_done = 0.0
+        self.scale_index = 0
         self.started = time.perf_counter()
         self.loss = self._make_loss(stylizer.encoder)
 
@@ -239,6 +244,7 @@ class _Run:
     def execute(self) -> Image.Image:
         image: torch.Tensor | None = None
         for index, (fraction, steps) in enumerate(zip(self.schedule.scales, self.schedule.steps)):
+            self.scale_index = index
             height, width = self._scale_size(fraction)
             content = resize_tensor(self.content, (height, width))
             image = self._initial(content) if image is None else resize_tensor(image, (height, width))
@@ -315,6 +321,7 @@ class _Run:
         total, parts = self.loss(pixels)
         total.backward()
         self.done += 1
+        self.work_done += self.step_costs[self.scale_index]
         self._report(pixels, stage, {"total": float(total.detach()), **parts})
         return total
 
@@ -324,7 +331,8 @@ class _Run:
         every = self.settings.save_every
         preview = tensor_to_image(pixels) if every and self.done % every == 0 else None
         elapsed = time.perf_counter() - self.started
-        self.callback(ProgressEvent(stage, self.done, self.total, elapsed, losses, preview))
+        fraction = min(1.0, self.work_done) if self.done < self.total else 1.0
+        self.callback(ProgressEvent(stage, self.done, self.total, elapsed, fraction, losses, preview))
 
 
 def settings_fields() -> list[dataclasses.Field[object]]:

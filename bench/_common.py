@@ -1,0 +1,88 @@
+"""Helpers shared by the benchmarks: shared-data lookup, child-process timing, tables, sheets."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from PIL import Image, ImageDraw
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+RESULTS = REPO / "bench" / "results"
+
+
+def require_shared_data() -> Path:
+    """``../shared/data``, or exit 0 with the reason (a benchmark without data is skipped, not failed)."""
+    if not SHARED_DATA.is_dir():
+        print(f"skipped: shared data not found at {SHARED_DATA}")
+        sys.exit(0)
+    return SHARED_DATA
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    seconds: float
+    peak_rss_mb: float
+    returncode: int
+    stderr: str
+
+
+def run_child(command: list[str]) -> ChildRun:
+    """Run a command, measuring its own wall time and peak RSS (not other children's)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    stderr = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return ChildRun(seconds, usage.ru_maxrss / 1024, process.returncode, stderr[-2000:])
+
+
+def conv_peak_gflops(dtype: torch.dtype, *, repeats: int = 10) -> float:
+    """The machine's measured conv throughput: a 3×3, 256→256 conv on 128², channels-last."""
+    conv = torch.nn.Conv2d(256, 256, 3, padding=1).to(dtype=dtype, memory_format=torch.channels_last)
+    conv.requires_grad_(False)
+    x = torch.randn(1, 256, 128, 128).to(dtype=dtype, memory_format=torch.channels_last)
+    with torch.no_grad():
+        for _ in range(3):
+            conv(x)
+        started = time.perf_counter()
+        for _ in range(repeats):
+            conv(x)
+        seconds = (time.perf_counter() - started) / repeats
+    return 2 * 256 * 256 * 9 * 128 * 128 / seconds / 1e9
+
+
+def machine_line() -> str:
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads, python {platform.python_version()}"
+    )
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def labelled_row(images: list[tuple[str, Image.Image]], height: int = 384) -> Image.Image:
+    """Images side by side at one height, each with a caption strip above it."""
+    resized = [(label, image.resize((round(image.width * height / image.height), height))) for label, image in images]
+    strip = 22
+    sheet = Image.new("RGB", (sum(image.width for _, image in resized), height + strip), "white")
+    draw = ImageDraw.Draw(sheet)
+    x = 0
+    for label, image in resized:
+        sheet.paste(image, (x, strip))
+        draw.text((x + 6, 5), label, fill="black")
+        x += image.width
+    return sheet
