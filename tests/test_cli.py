@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import make_photo, make_stripes
 from PIL import Image
 
 from painterly.cli import EXIT_USAGE, main
-
-from conftest import make_photo, make_stripes
 
 FAST = ["--size", "32", "--scales", "1.0", "--steps", "2", "--quiet"]
 
@@ -125,7 +124,9 @@ class TestBadInput:
     def test_existing_preview_blocks_start(self, tmp_path, inputs, capsys) -> None:  # type: ignore[no-untyped-def]
         output = tmp_path / "out.png"
         (tmp_path / "out.step0002.png").write_bytes(b"mine")
-        code = main(["stylize", str(inputs[0]), "--style", str(inputs[1]), "-o", str(output), *FAST, "--save-every", "1"])
+        code = main(
+            ["stylize", str(inputs[0]), "--style", str(inputs[1]), "-o", str(output), *FAST, "--save-every", "1"]
+        )
         assert code == EXIT_USAGE
         assert "out.step0002.png exists" in _error_line(capsys)
         assert not output.exists()

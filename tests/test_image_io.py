@@ -133,7 +133,7 @@ class TestTensors:
     def test_round_trip_is_exact(self, photo: Image.Image) -> None:
         tensor = image_to_tensor(photo)
         assert tensor.shape == (1, 3, photo.height, photo.width)
-        assert 0.0 <= tensor.min() and tensor.max() <= 1.0
+        assert tensor.min() >= 0.0 and tensor.max() <= 1.0
         assert np.array_equal(np.asarray(tensor_to_image(tensor)), np.asarray(photo))
 
     def test_out_of_range_is_clamped(self) -> None:

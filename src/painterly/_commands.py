@@ -125,7 +125,7 @@ def _run_with_bar(
     bar = ProgressBar(quiet=options.quiet, output=output, force=getattr(options, "force", False))
     callback: ProgressCallback = bar
     try:
-        return stylizer.stylize(photo, styles, style_weights=weights, callback=callback)  # type: ignore[no-any-return]
+        return stylizer.stylize(photo, styles, style_weights=weights, callback=callback)
     finally:
         bar.close()
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from .errors import ArgumentError
 
-__all__ = ["SettingField", "setting_fields", "parse_value", "build_settings"]
+__all__ = ["SettingField", "build_settings", "parse_value", "setting_fields"]
 
 _COMMENT = re.compile(r"^\s+(\w+):[^#]*#\s*(.+)$")
 
@@ -70,7 +70,9 @@ def setting_fields(settings_class: type) -> list[SettingField]:
     fields = []
     for field in dataclasses.fields(settings_class):
         kind, is_list, optional, choices = _describe(field.name, hints[field.name])
-        fields.append(SettingField(field.name, kind, is_list, optional, choices, field.default, comments.get(field.name, "")))
+        fields.append(
+            SettingField(field.name, kind, is_list, optional, choices, field.default, comments.get(field.name, ""))
+        )
     return fields
 
 

@@ -13,7 +13,7 @@ from ._settings import build_settings
 from .image_io import open_image
 from .methods.base import ProgressCallback, get_method
 
-__all__ = ["stylize", "ImageSource"]
+__all__ = ["ImageSource", "stylize"]
 
 ImageSource = str | os.PathLike[str] | Image.Image
 

@@ -16,7 +16,7 @@ from . import __version__
 from ._settings import SettingField, build_settings, parse_value, setting_fields
 from .errors import ArgumentError, PainterlyError
 
-__all__ = ["main", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE", "EXIT_INTERRUPTED"]
+__all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "main"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def _method_fields() -> dict[str, list[SettingField]]:
 def _add_setting_options(parser: argparse.ArgumentParser, fields_by_method: dict[str, list[SettingField]]) -> None:
     group = parser.add_argument_group("method settings (defaults in brackets)")
     seen: set[str] = set()
-    for method, fields in fields_by_method.items():
+    for fields in fields_by_method.values():
         for field in fields:
             if field.name in seen:
                 continue
@@ -52,7 +52,9 @@ def _add_setting_options(parser: argparse.ArgumentParser, fields_by_method: dict
             if field.is_list:
                 metavar += ",…"
             if field.name == "preserve_color":  # bare --preserve-color means the paper's preferred mode
-                group.add_argument(field.flag, dest=field.name, nargs="?", const="luminance", metavar=metavar, help=text)
+                group.add_argument(
+                    field.flag, dest=field.name, nargs="?", const="luminance", metavar=metavar, help=text
+                )
             else:
                 group.add_argument(field.flag, dest=field.name, metavar=metavar, help=text)
 
@@ -73,7 +75,9 @@ def _build_parser() -> argparse.ArgumentParser:
     stylize.add_argument("content", help="the photo (JPEG, PNG, WebP, TIFF, …)")
     stylize.add_argument("--style", "-s", action="append", required=True, help="a style image; repeat to mix styles")
     stylize.add_argument("--style-weights", help="mixing weights, one per --style, e.g. 0.7,0.3 [equal]")
-    stylize.add_argument("--output", "-o", required=True, help="result file; format from the extension (.png .jpg .webp)")
+    stylize.add_argument(
+        "--output", "-o", required=True, help="result file; format from the extension (.png .jpg .webp)"
+    )
     stylize.add_argument("--method", "-m", default="optimize", help="stylization method [optimize]")
     stylize.add_argument("--force", "-f", action="store_true", help="overwrite the output if it exists")
     stylize.add_argument("--jpeg-quality", type=int, default=95, help="JPEG/WebP quality 1–100 [95]")

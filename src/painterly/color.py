@@ -14,7 +14,16 @@ from typing import Literal
 
 import torch
 
-__all__ = ["ColorMode", "COLOR_MODES", "rgb_to_yiq", "yiq_to_rgb", "grey", "luminance_style", "restore_chroma", "match_color"]
+__all__ = [
+    "COLOR_MODES",
+    "ColorMode",
+    "grey",
+    "luminance_style",
+    "match_color",
+    "restore_chroma",
+    "rgb_to_yiq",
+    "yiq_to_rgb",
+]
 
 ColorMode = Literal["none", "luminance", "histogram"]
 COLOR_MODES: tuple[ColorMode, ...] = ("none", "luminance", "histogram")

@@ -7,12 +7,12 @@ will turn them into 4xx answers. Anything else that escapes is a bug.
 from __future__ import annotations
 
 __all__ = [
-    "PainterlyError",
-    "ImageError",
     "ArgumentError",
-    "WeightsError",
     "DeviceError",
+    "ImageError",
     "OutputError",
+    "PainterlyError",
+    "WeightsError",
 ]
 
 

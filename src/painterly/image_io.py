@@ -23,18 +23,18 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from .errors import ImageError, OutputError
 
 __all__ = [
-    "MIN_SIDE",
     "MAX_PIXELS",
+    "MIN_SIDE",
     "OUTPUT_FORMATS",
+    "check_output_path",
+    "fit_long_side",
+    "image_to_tensor",
     "load_image",
     "open_image",
-    "to_rgb",
-    "save_image",
-    "check_output_path",
-    "image_to_tensor",
-    "tensor_to_image",
     "resize_long_side",
-    "fit_long_side",
+    "save_image",
+    "tensor_to_image",
+    "to_rgb",
 ]
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,9 @@ MAX_PIXELS = 64_000_000  # refuse larger inputs before decoding them (decompress
 OUTPUT_FORMATS: dict[str, str] = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 
 
-def open_image(source: str | os.PathLike[str] | bytes, *, max_pixels: int = MAX_PIXELS, label: str = "image") -> Image.Image:
+def open_image(
+    source: str | os.PathLike[str] | bytes, *, max_pixels: int = MAX_PIXELS, label: str = "image"
+) -> Image.Image:
     """Decode a file (or bytes) fully and return it as 8-bit sRGB RGB.
 
     Args:
@@ -89,7 +91,9 @@ def open_image(source: str | os.PathLike[str] | bytes, *, max_pixels: int = MAX_
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise ImageError(f"{label} {name} is corrupt or truncated ({error})", path=name) from None
     if min(image.size) < MIN_SIDE:
-        raise ImageError(f"{label} {name} is {image.width}×{image.height}; each side must be ≥ {MIN_SIDE} px", path=name)
+        raise ImageError(
+            f"{label} {name} is {image.width}×{image.height}; each side must be ≥ {MIN_SIDE} px", path=name
+        )
     return image
 
 

@@ -18,7 +18,7 @@ from typing import Literal
 
 import torch
 
-__all__ = ["Precision", "PRECISIONS", "resolve_precision", "encoder_autocast"]
+__all__ = ["PRECISIONS", "Precision", "encoder_autocast", "resolve_precision"]
 
 Precision = Literal["auto", "float32", "bfloat16"]
 PRECISIONS: tuple[Precision, ...] = ("auto", "float32", "bfloat16")

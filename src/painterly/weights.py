@@ -21,11 +21,11 @@ import torch
 from .errors import WeightsError
 
 __all__ = [
+    "DEFAULT_VGG19",
     "Preprocessing",
     "WeightSpec",
-    "DEFAULT_VGG19",
-    "list_weights",
     "get_weight_spec",
+    "list_weights",
     "load_vgg19_state_dict",
     "painterly_home",
 ]

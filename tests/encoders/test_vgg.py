@@ -117,7 +117,7 @@ class TestTorchvisionFormat:
         for name, index in zip(VGG19_CONV_NAMES[:13], _TORCHVISION_CONV_INDEX):
             torchvision_state[f"features.{index}.weight"] = ours[f"{name}.weight"]
             torchvision_state[f"features.{index}.bias"] = ours[f"{name}.bias"]
-        for name, index in zip(VGG19_CONV_NAMES[13:], _TORCHVISION_CONV_INDEX[13:]):
+        for index in _TORCHVISION_CONV_INDEX[13:]:
             torchvision_state[f"features.{index}.weight"] = torch.zeros(512, 512, 3, 3)
             torchvision_state[f"features.{index}.bias"] = torch.zeros(512)
         path = tmp_path / "my_vgg19.pth"
@@ -128,7 +128,9 @@ class TestTorchvisionFormat:
         image = torch.rand(1, 3, 32, 32)
         # Same weights, different preprocessing: feed the random encoder what the ImageNet one sees.
         reference = VGG19Encoder(dict(ours), CAFFE, last_layer="relu5_1")
-        imagenet_input = (image - torch.tensor(IMAGENET.mean).view(1, 3, 1, 1)) / torch.tensor(IMAGENET.std).view(1, 3, 1, 1)
+        imagenet_input = (image - torch.tensor(IMAGENET.mean).view(1, 3, 1, 1)) / torch.tensor(IMAGENET.std).view(
+            1, 3, 1, 1
+        )
         caffe_equivalent = (imagenet_input + torch.tensor([103.939, 116.779, 123.68]).view(1, 3, 1, 1)).flip(1) / 255
         expected = reference(caffe_equivalent, ["relu3_1"])["relu3_1"]
         torch.testing.assert_close(encoder(image, ["relu3_1"])["relu3_1"], expected, atol=1e-3, rtol=1e-4)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from painterly.errors import ArgumentError
 from painterly.losses import functional as F
 from painterly.losses.modules import ContentLoss, GramLoss, TVLoss, WassersteinLoss, normalize_weights
-from painterly.errors import ArgumentError
 
 TOL = {"atol": 1e-5, "rtol": 1e-4}  # float32 sums over a few thousand terms
 

@@ -123,7 +123,9 @@ class TestStylize:
         stylizer = OptimizeStylizer(_tiny(steps=(20, 10)), encoder=random_vgg19)
         mostly_stripes = stylizer.stylize(photo, [stripes, blue], style_weights=[0.9, 0.1])
         mostly_blue = stylizer.stylize(photo, [stripes, blue], style_weights=[0.1, 0.9])
-        assert _style_distance(random_vgg19, mostly_stripes, stripes) < _style_distance(random_vgg19, mostly_blue, stripes)
+        assert _style_distance(random_vgg19, mostly_stripes, stripes) < _style_distance(
+            random_vgg19, mostly_blue, stripes
+        )
         assert _style_distance(random_vgg19, mostly_blue, blue) < _style_distance(random_vgg19, mostly_stripes, blue)
 
     def test_luminance_mode_keeps_photo_colours(self, random_vgg19, photo, stripes) -> None:  # type: ignore[no-untyped-def]
@@ -170,3 +172,27 @@ class TestRealVGG:
         start = photo.resize(result.size, Image.Resampling.LANCZOS)
         before, after = _style_distance(vgg19, start, stripes), _style_distance(vgg19, result, stripes)
         assert after < 0.6 * before
+
+
+@pytest.mark.slow
+class TestClassicPair:
+    def test_tubingen_starry_night_draft(self, vgg19, shared_data) -> None:  # type: ignore[no-untyped-def]
+        from painterly.image_io import load_image
+        from painterly.metrics import gram_ratio
+
+        photo = load_image(shared_data / "classic" / "tubingen.jpg")
+        style = load_image(shared_data / "classic" / "starry_night.jpg")
+        result = OptimizeStylizer(OptimizeSettings(quality="draft", size=192), encoder=vgg19).stylize(photo, [style])
+        assert result.size == (192, 144)
+        assert gram_ratio(vgg19, result, photo, style, size=192) < 0.35
+
+        # Structure kept: the result's relu4_2 features line up with the photo's, far better than with the
+        # mirrored photo (same content statistics, different layout).
+        def features(image: Image.Image) -> torch.Tensor:
+            with torch.no_grad():
+                return vgg19(image_to_tensor(image.resize((192, 144))), ["relu4_2"])["relu4_2"].flatten()
+
+        mirrored = photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        aligned = torch.cosine_similarity(features(result), features(photo), dim=0)
+        misaligned = torch.cosine_similarity(features(result), features(mirrored), dim=0)
+        assert aligned > misaligned + 0.15, (aligned, misaligned)

@@ -16,7 +16,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from ..errors import ArgumentError
+from ..errors import ArgumentError, WeightsError
 from ..weights import DEFAULT_VGG19, Preprocessing, load_vgg19_state_dict
 
 __all__ = ["VGG19_LAYERS", "VGG19Encoder", "build_vgg19", "check_layers"]
@@ -59,9 +59,7 @@ def check_layers(layers: Iterable[str], *, what: str = "layer") -> list[str]:
 
             close = difflib.get_close_matches(layer, VGG19_LAYERS, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ArgumentError(
-                f"unknown {what} {layer!r}{hint} (valid: conv/relu1_1…5_4, pool1…pool5)", name=what
-            )
+            raise ArgumentError(f"unknown {what} {layer!r}{hint} (valid: conv/relu1_1…5_4, pool1…pool5)", name=what)
     return checked
 
 
@@ -80,10 +78,11 @@ class _Preprocess(nn.Module):
         shape = (1, 3, 1, 1)
         # x * scale - mean, then / std  ==  x * (scale / std) - mean / std
         self.register_buffer("multiplier", torch.tensor([scale / s for s in std]).view(shape), persistent=False)
-        self.register_buffer(
-            "offset", torch.tensor([m / s for m, s in zip(mean, std)]).view(shape), persistent=False
-        )
+        self.register_buffer("offset", torch.tensor([m / s for m, s in zip(mean, std)]).view(shape), persistent=False)
         self.preprocessing = preprocessing
+
+    multiplier: torch.Tensor
+    offset: torch.Tensor
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         x = image * self.multiplier - self.offset
@@ -132,11 +131,23 @@ class VGG19Encoder(nn.Module):
         for name in VGG19_LAYERS[: _LAYER_INDEX[last_layer] + 1]:
             self.layers[name] = self._make_layer(name, device, dtype)
         if state_dict is not None:
-            wanted = {k: v for k, v in state_dict.items() if k.split(".")[0] in self.layers}
-            self.layers.load_state_dict(wanted, strict=True)
-        self.to(device=device, dtype=dtype, memory_format=torch.channels_last)
+            self._load(state_dict)
+        self.to(device=device, dtype=dtype, memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.requires_grad_(False)
         super().train(False)
+
+    def _load(self, state_dict: dict[str, torch.Tensor]) -> None:
+        """Load weights for the built layers, checking every shape first for a one-line error."""
+        expected = self.layers.state_dict()
+        wanted = {key: value for key, value in state_dict.items() if key in expected}
+        for key, value in expected.items():
+            got = wanted.get(key)
+            if got is None or got.shape != value.shape:
+                found = "missing" if got is None else tuple(got.shape)
+                raise WeightsError(
+                    f"weights shapes do not fit VGG19: {key} should be {tuple(value.shape)}, got {found}"
+                )
+        self.layers.load_state_dict(wanted, strict=True)
 
     def _make_layer(self, name: str, device: torch.device | str | None, dtype: torch.dtype | None) -> nn.Module:
         if name.startswith("conv"):
@@ -152,7 +163,7 @@ class VGG19Encoder(nn.Module):
 
     @property
     def last_layer(self) -> str:
-        return next(reversed(self.layers.keys()))
+        return list(self.layers.keys())[-1]
 
     def train(self, mode: bool = True) -> VGG19Encoder:
         """Stay in eval mode: this encoder is a fixed loss network, never trained."""

@@ -6,4 +6,4 @@ from .modules import TVLoss as TVLoss
 from .modules import WassersteinLoss as WassersteinLoss
 from .perceptual import PerceptualLoss as PerceptualLoss
 
-__all__ = ["ContentLoss", "GramLoss", "TVLoss", "WassersteinLoss", "PerceptualLoss"]
+__all__ = ["ContentLoss", "GramLoss", "PerceptualLoss", "TVLoss", "WassersteinLoss"]

@@ -10,13 +10,13 @@ import torch
 import torch.nn.functional as F
 
 __all__ = [
-    "gram_matrix",
     "content_loss",
-    "gram_loss",
     "feature_mean_covariance",
-    "wasserstein_loss",
-    "tv_loss",
+    "gram_loss",
+    "gram_matrix",
     "sqrtm_psd",
+    "tv_loss",
+    "wasserstein_loss",
 ]
 
 
@@ -58,7 +58,7 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     """
     batch, channels, height, width = features.shape
     rows = features.permute(0, 2, 3, 1).reshape(batch, height * width, channels)
-    return _Gram.apply(rows, float(channels * height * width))  # type: ignore[no-any-return]
+    return _Gram.apply(rows, float(channels * height * width))
 
 
 def content_loss(input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

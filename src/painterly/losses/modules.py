@@ -14,7 +14,7 @@ from torch import nn
 from ..errors import ArgumentError
 from . import functional as F
 
-__all__ = ["ContentLoss", "GramLoss", "WassersteinLoss", "TVLoss", "normalize_weights"]
+__all__ = ["ContentLoss", "GramLoss", "TVLoss", "WassersteinLoss", "normalize_weights"]
 
 
 def normalize_weights(weights: Sequence[float] | None, count: int, *, name: str = "style weights") -> list[float]:
@@ -102,9 +102,7 @@ class WassersteinLoss(nn.Module):
         self.register_buffer("trace", covariance.detach().diagonal(dim1=-2, dim2=-1).sum(-1), persistent=False)
 
     @classmethod
-    def from_features(
-        cls, features: Sequence[torch.Tensor], weights: Sequence[float] | None = None
-    ) -> WassersteinLoss:
+    def from_features(cls, features: Sequence[torch.Tensor], weights: Sequence[float] | None = None) -> WassersteinLoss:
         alphas = normalize_weights(weights, len(features))
         stats = [F.feature_mean_covariance(_full_precision(f)) for f in features]
         mean = sum(a * m.mean(0, keepdim=True) for a, (m, _) in zip(alphas, stats))

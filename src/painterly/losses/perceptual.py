@@ -18,7 +18,7 @@ from ..errors import ArgumentError
 from ..precision import encoder_autocast
 from .modules import ContentLoss, GramLoss, TVLoss, WassersteinLoss
 
-__all__ = ["StyleLossKind", "STYLE_LOSSES", "PerceptualLoss"]
+__all__ = ["STYLE_LOSSES", "PerceptualLoss", "StyleLossKind"]
 
 StyleLossKind = Literal["gram", "wasserstein"]
 STYLE_LOSSES: tuple[StyleLossKind, ...] = ("gram", "wasserstein")
@@ -106,9 +106,11 @@ class PerceptualLoss(nn.Module):
         loss is then compared with its float32 target in float32.
         """
         with encoder_autocast(image.device, self.compute_dtype):
-            return self.encoder(image, layers)  # type: ignore[no-any-return]
+            return self.encoder(image, layers)
 
-    def forward(self, image: torch.Tensor, content: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+    def forward(
+        self, image: torch.Tensor, content: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, dict[str, float]]:
         """Total loss and its parts (content, style, tv) as floats for progress reports.
 
         Args:
@@ -129,10 +131,16 @@ class PerceptualLoss(nn.Module):
                 term = self.content_terms[layer](features[layer]) / self._scales[f"content:{layer}"]
                 content_total = content_total + weight * term
         for layer, weight in self.style_layers.items():
-            style_total = style_total + weight * self.style_terms[layer](features[layer]) / self._scales[f"style:{layer}"]
+            style_total = (
+                style_total + weight * self.style_terms[layer](features[layer]) / self._scales[f"style:{layer}"]
+            )
         tv_total = self.tv(image) if self.tv_weight > 0 else image.new_zeros(())
         total = self.content_weight * content_total + self.style_weight * style_total + self.tv_weight * tv_total
-        parts = {"content": float(content_total.detach()), "style": float(style_total.detach()), "tv": float(tv_total.detach())}
+        parts = {
+            "content": float(content_total.detach()),
+            "style": float(style_total.detach()),
+            "tv": float(tv_total.detach()),
+        }
         return total, parts
 
 

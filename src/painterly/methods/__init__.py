@@ -12,8 +12,17 @@ from .base import get_method as get_method
 from .base import list_methods as list_methods
 from .base import register_method as register_method
 
-__all__ = ["Cancelled", "ProgressCallback", "ProgressEvent", "Stylizer", "get_method", "list_methods",
-           "register_method", "load_all", "METHOD_MODULES"]  # fmt: skip
+__all__ = [
+    "METHOD_MODULES",
+    "Cancelled",
+    "ProgressCallback",
+    "ProgressEvent",
+    "Stylizer",
+    "get_method",
+    "list_methods",
+    "load_all",
+    "register_method",
+]  # fmt: skip
 
 # Modules that register a method when imported; importing them lazily keeps `painterly --help` fast.
 METHOD_MODULES: tuple[str, ...] = ("optimize",)

@@ -19,13 +19,13 @@ from PIL import Image
 from ..errors import ArgumentError
 
 __all__ = [
-    "ProgressEvent",
+    "Cancelled",
     "ProgressCallback",
+    "ProgressEvent",
     "Stylizer",
-    "register_method",
     "get_method",
     "list_methods",
-    "Cancelled",
+    "register_method",
 ]
 
 
@@ -45,7 +45,7 @@ class ProgressEvent:
 ProgressCallback = Callable[[ProgressEvent], None]
 
 
-class Cancelled(Exception):
+class Cancelled(Exception):  # noqa: N818 (control flow, not an error)
     """Raised by a progress callback to stop a method between steps (the service's cancel)."""
 
 
@@ -101,7 +101,9 @@ def get_method(name: str) -> type[Stylizer]:
     try:
         return _METHODS[name]
     except KeyError:
-        raise ArgumentError(f"unknown method {name!r}; choose from {', '.join(sorted(_METHODS))}", name="method") from None
+        raise ArgumentError(
+            f"unknown method {name!r}; choose from {', '.join(sorted(_METHODS))}", name="method"
+        ) from None
 
 
 def list_methods() -> list[str]:

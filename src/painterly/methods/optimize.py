@@ -31,7 +31,7 @@ from ..precision import PRECISIONS, Precision, resolve_precision
 from ..weights import DEFAULT_VGG19
 from .base import ProgressCallback, ProgressEvent, Stylizer, register_method
 
-__all__ = ["OptimizeSettings", "OptimizeStylizer", "QUALITY_PRESETS", "Quality", "OptimizerKind"]
+__all__ = ["QUALITY_PRESETS", "OptimizeSettings", "OptimizeStylizer", "OptimizerKind", "Quality"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ QUALITY_PRESETS: dict[Quality, Schedule] = {
     "normal": Schedule(scales=(0.25, 0.5, 1.0), steps=(60, 40, 15)),
     "high": Schedule(scales=(0.25, 0.5, 0.71, 1.0), steps=(150, 100, 60, 40)),
 }
-QUALITIES: tuple[Quality, ...] = tuple(QUALITY_PRESETS)  # type: ignore[assignment]
+QUALITIES: tuple[Quality, ...] = tuple(QUALITY_PRESETS)
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
 
