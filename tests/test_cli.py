@@ -173,3 +173,36 @@ class TestSuccess:
         for flag in ("--content-weight", "--style-weight", "--tv-weight", "--style-layers", "--preserve-color",
                      "--size", "--seed", "--init", "--save-every", "--quality"):  # fmt: skip
             assert flag in text
+
+
+class TestAdainBadInput:
+    """--method adain: its own settings are checked before any model is loaded."""
+
+    @pytest.mark.parametrize(
+        ("extra", "message"),
+        [
+            (["--alpha", "1.5"], "alpha must be within 0..1"),
+            (["--alpha", "nan"], "alpha must be within 0..1"),
+            (["--style-weights", "1,2"], "2 values for 1 --style"),
+            (["--quality", "high"], "--quality does not apply to --method adain"),
+            (["--decoder", "/nonexistent/decoder.safetensors"], "model file not found"),
+        ],
+    )
+    def test_rejected(self, tmp_path, inputs, capsys, extra: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+        output = tmp_path / "out.png"
+        argv = ["stylize", str(inputs[0]), "-s", str(inputs[1]), "-o", str(output), "--method", "adain", "-q", *extra]
+        assert main(argv) == EXIT_USAGE
+        assert message in _error_line(capsys)
+        assert not output.exists()
+
+    def test_mask_not_an_image(self, tmp_path, inputs, capsys) -> None:  # type: ignore[no-untyped-def]
+        from painterly.nets.adain import AdaINDecoder
+        from painterly.model_files import save_model
+
+        decoder = save_model(tmp_path / "d.safetensors", AdaINDecoder(), {"kind": "adain-decoder"})
+        (tmp_path / "mask.png").write_text("not an image")
+        output = tmp_path / "out.png"
+        argv = ["stylize", str(inputs[0]), "-s", str(inputs[1]), "-o", str(output), "--method", "adain", "-q",
+                "--decoder", str(decoder), "--mask", str(tmp_path / "mask.png")]  # fmt: skip
+        assert main(argv) == EXIT_USAGE
+        assert "mask" in _error_line(capsys) and not output.exists()

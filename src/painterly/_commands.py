@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import platform
@@ -25,7 +26,9 @@ logger = logging.getLogger(__name__)
 
 
 def run(command: str, options: argparse.Namespace) -> int:
-    handlers: dict[str, Callable[[argparse.Namespace], int]] = {"stylize": stylize, "info": info, "demo": demo}
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "stylize": stylize, "info": info, "demo": demo, "train-decoder": train_decoder,
+    }  # fmt: skip
     return handlers[command](options)
 
 
@@ -39,6 +42,13 @@ def make_device(name: str) -> torch.device:
     if device.type == "cpu" and torch.cuda.is_available():
         logger.warning("a CUDA GPU is present but unused; pass --device cuda to use it")
     return device
+
+
+def set_threads(threads: int | None) -> None:
+    if threads is not None:
+        if threads < 1:
+            raise ArgumentError(f"--threads must be ≥ 1, got {threads}")
+        torch.set_num_threads(threads)
 
 
 def parse_style_weights(text: str | None, count: int) -> list[float] | None:
@@ -78,15 +88,15 @@ class ProgressBar:
         if self.bar is None:
             from tqdm import tqdm
 
-            # Progress in thousandths of the cost-weighted work, so the ETA holds across scales.
+            # Progress in 1e-5 units of the cost-weighted work, so the ETA holds across scales and long runs.
             layout = "{desc} {percentage:3.0f}%|{bar}| {elapsed}<{remaining}{postfix}"
-            self.bar = tqdm(total=1000, bar_format=layout, file=sys.stderr, dynamic_ncols=True, leave=True)
+            self.bar = tqdm(total=100_000, bar_format=layout, file=sys.stderr, dynamic_ncols=True, leave=True)
         self.bar.set_description(event.stage, refresh=False)
         postfix = {"step": f"{event.step}/{event.total}"}
         if "total" in event.losses:
             postfix["loss"] = f"{event.losses['total']:.4g}"
         self.bar.set_postfix(postfix, refresh=event.step == event.total)
-        self.bar.update(round(event.fraction * 1000) - self.bar.n)
+        self.bar.update(round(event.fraction * 100_000) - self.bar.n)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -96,10 +106,7 @@ class ProgressBar:
 def stylize(options: argparse.Namespace) -> int:
     from .cli import settings_from_options
 
-    if options.threads is not None:
-        if options.threads < 1:
-            raise ArgumentError(f"--threads must be ≥ 1, got {options.threads}")
-        torch.set_num_threads(options.threads)
+    set_threads(options.threads)
     if not 1 <= options.jpeg_quality <= 100:
         raise ArgumentError(f"--jpeg-quality must be within 1..100, got {options.jpeg_quality}")
     device = make_device(options.device)
@@ -160,4 +167,34 @@ def demo(options: argparse.Namespace) -> int:
     save_image(result, output, force=True)  # the demo folder is ours; rerunning replaces its result
     print(f"photo:  {photo_path}\nstyle:  {style_path}\nresult: {output}")
     print(f"same from the CLI: painterly stylize {photo_path} --style {style_path} --style-weight 6 -o out.png")
+    return 0
+
+
+def train_decoder(options: argparse.Namespace) -> int:
+    from ._settings import build_settings, parse_value, setting_fields
+    from .methods.optimize import cached_encoder
+    from .training import decoder as training
+
+    set_threads(options.threads)
+    given = {}
+    for field in setting_fields(training.DecoderTrainingConfig):
+        text = getattr(options, field.name, None)
+        if text is not None:
+            given[field.name] = parse_value(field, text)
+        elif field.default is dataclasses.MISSING and not options.resume:
+            raise ArgumentError(f"{field.flag} is required")
+    if options.resume and "output" not in given:
+        raise ArgumentError("--output is required: the run folder to resume")
+    if options.resume:  # the saved config rules; only --steps may extend it
+        saved = training.read_config(Path(given["output"]), training.DecoderTrainingConfig)
+        config = dataclasses.replace(saved, **({"steps": given["steps"]} if "steps" in given else {}))
+    else:
+        config = build_settings(training.DecoderTrainingConfig, given)
+    bar = ProgressBar(quiet=options.quiet)
+    try:
+        path = training.train_decoder(config, cached_encoder("vgg19.caffe_q8", "max", "relu5_1"),
+                                      resume=options.resume, callback=bar)  # fmt: skip
+    finally:
+        bar.close()
+    print(path)
     return 0

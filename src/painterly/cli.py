@@ -7,6 +7,7 @@ so a default or a choice is never written twice. No stylization logic lives here
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from collections.abc import Sequence
@@ -48,7 +49,8 @@ def _add_setting_options(parser: argparse.ArgumentParser, fields_by_method: dict
                 continue
             seen.add(field.name)
             metavar = "{" + ",".join(field.choices) + "}" if field.choices else field.kind.__name__.upper()
-            text = f"{field.help} [{_default_text(field.default)}]"
+            required = field.default is dataclasses.MISSING
+            text = f"{field.help} [{'required' if required else _default_text(field.default)}]"
             if field.is_list:
                 metavar += ",…"
             if field.name == "preserve_color":  # bare --preserve-color means the paper's preferred mode
@@ -57,6 +59,12 @@ def _add_setting_options(parser: argparse.ArgumentParser, fields_by_method: dict
                 )
             else:
                 group.add_argument(field.flag, dest=field.name, metavar=metavar, help=text)
+
+
+def _training_fields() -> list[SettingField]:
+    from .training.decoder import DecoderTrainingConfig
+
+    return setting_fields(DecoderTrainingConfig)
 
 
 def _default_text(value: Any) -> str:
@@ -85,6 +93,12 @@ def _build_parser() -> argparse.ArgumentParser:
     stylize.add_argument("--threads", type=int, help="CPU threads for torch [torch's default]")
     stylize.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     _add_setting_options(stylize, _method_fields())
+
+    train = commands.add_parser("train-decoder", help="train the AdaIN decoder (resumable; see docs/adain-training.md)")
+    train.add_argument("--resume", action="store_true", help="continue the run in --output from its checkpoint")
+    train.add_argument("--threads", type=int, help="CPU threads for torch [torch's default]")
+    train.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _add_setting_options(train, {"train-decoder": _training_fields()})
 
     commands.add_parser("info", help="versions, weights, methods and threads")
     demo = commands.add_parser("demo", help="stylize the bundled sample photo with the bundled sample style")

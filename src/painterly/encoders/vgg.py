@@ -16,6 +16,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from .._layout import channels_last
 from ..errors import ArgumentError, WeightsError
 from ..weights import DEFAULT_VGG19, Preprocessing, load_vgg19_state_dict
 
@@ -132,7 +133,7 @@ class VGG19Encoder(nn.Module):
             self.layers[name] = self._make_layer(name, device, dtype)
         if state_dict is not None:
             self._load(state_dict)
-        self.to(device=device, dtype=dtype, memory_format=torch.channels_last)  # type: ignore[call-overload]
+        channels_last(self.to(device=device, dtype=dtype))
         self.requires_grad_(False)
         super().train(False)
 

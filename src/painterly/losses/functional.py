@@ -14,6 +14,7 @@ __all__ = [
     "feature_mean_covariance",
     "gram_loss",
     "gram_matrix",
+    "mean_std_loss",
     "sqrtm_psd",
     "tv_loss",
     "wasserstein_loss",
@@ -132,3 +133,20 @@ def tv_loss(image: torch.Tensor) -> torch.Tensor:
     vertical = (image[..., 1:, :] - image[..., :-1, :]).square().mean()
     horizontal = (image[..., :, 1:] - image[..., :, :-1]).square().mean()
     return vertical + horizontal
+
+
+def mean_std_loss(input: torch.Tensor, target_mean: torch.Tensor, target_std: torch.Tensor) -> torch.Tensor:
+    """MSE between channel means plus MSE between channel standard deviations.
+
+    The style loss of AdaIN (Huang & Belongie 2017, eq. 3): it matches exactly the statistics
+    that AdaIN transfers, so a decoder trained with it is rewarded for keeping them.
+
+    Args:
+        input: features ``(B, C, H, W)``; targets ``(B or 1, C, 1, 1)``.
+    """
+    flat = input.flatten(2).to(target_mean.dtype)
+    mean = flat.mean(dim=2)
+    std = (flat.var(dim=2, unbiased=False) + 1e-5).sqrt()
+    return F.mse_loss(mean, target_mean.flatten(1).expand_as(mean)) + F.mse_loss(
+        std, target_std.flatten(1).expand_as(std)
+    )

@@ -1,0 +1,225 @@
+"""Arbitrary style in one pass (Huang & Belongie 2017): VGG19 to relu4_1 encodes the photo, the
+style is summarized by its channel means and standard deviations, AdaIN swaps them in, and a
+trained decoder paints the result.
+
+Works at the photo's full resolution (no fixed working size). Style statistics are cached per
+style image, so restyling many photos with one painting pays for the painting once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from .. import color
+from .._layout import channels_last
+from ..encoders.vgg import VGG19Encoder
+from ..errors import ArgumentError, WeightsError
+from ..image_io import MIN_SIDE, image_to_tensor, open_image, resize_long_side, tensor_to_image
+from ..losses.modules import normalize_weights
+from ..model_files import load_into
+from ..nets.adain import AdaINDecoder, adaptive_instance_norm, feature_mean_std
+from ..precision import PRECISIONS, Precision, encoder_autocast, resolve_precision
+from .base import ProgressCallback, ProgressEvent, Stylizer, register_method
+
+__all__ = ["BUNDLED_DECODER", "AdaINSettings", "AdaINStylizer"]
+
+logger = logging.getLogger(__name__)
+
+BUNDLED_DECODER = "bundled"
+_BUNDLED_FILE = "adain_decoder.safetensors"
+_DECODER_KIND = "adain-decoder"
+_STYLE_CACHE_SIZE = 32
+
+
+@dataclass(frozen=True)
+class AdaINSettings:
+    """Settings of the arbitrary-style method; the CLI and the service build their options from these fields."""
+
+    alpha: float = 1.0  # content–style trade-off: 0 keeps the photo's features, 1 takes the style's statistics
+    size: int | None = None  # long side of the result; None: the photo's own size
+    style_size: int = 512  # long side at which each style image is analysed
+    preserve_color: color.ColorMode = "none"  # keep the photo's colours: luminance or histogram
+    mask: str | None = None  # image choosing styles by brightness: black → first style … white → last
+    decoder: str = BUNDLED_DECODER  # "bundled" or a decoder.safetensors path from train-decoder
+    precision: Precision = "auto"  # encoder/decoder number format; auto: bfloat16 where the CPU has it natively
+
+    def __post_init__(self) -> None:
+        if not (0.0 <= self.alpha <= 1.0):
+            raise ArgumentError(f"alpha must be within 0..1, got {self.alpha}", name="alpha")
+        if self.size is not None and self.size < MIN_SIDE:
+            raise ArgumentError(f"size must be ≥ {MIN_SIDE}, got {self.size}", name="size")
+        if self.style_size < MIN_SIDE:
+            raise ArgumentError(f"style_size must be ≥ {MIN_SIDE}, got {self.style_size}", name="style_size")
+        if self.preserve_color not in color.COLOR_MODES:
+            raise ArgumentError(f"preserve_color must be one of {', '.join(color.COLOR_MODES)}", name="preserve_color")
+        if self.precision not in PRECISIONS:
+            raise ArgumentError(f"precision must be one of {', '.join(PRECISIONS)}", name="precision")
+
+
+def _decoder_path(name: str) -> Path:
+    if name != BUNDLED_DECODER:
+        return Path(name)
+    path = Path(str(importlib.resources.files("painterly") / "assets" / _BUNDLED_FILE))
+    if not path.is_file():
+        raise WeightsError(
+            "this install has no bundled AdaIN decoder yet; train one with `painterly train-decoder` "
+            "and pass --decoder runs/…/decoder.safetensors"
+        )
+    return path
+
+
+def _image_key(image: Image.Image) -> str:
+    return hashlib.sha1(image.tobytes()).hexdigest() + f"{image.size}{image.mode}"
+
+
+def _pad_to_multiple(tensor: torch.Tensor, multiple: int = 8) -> torch.Tensor:
+    """Reflect-pad so height and width divide by 8: the decoder upsamples relu4_1 (H/8) by 8."""
+    height, width = tensor.shape[-2:]
+    pad_h, pad_w = (-height) % multiple, (-width) % multiple
+    return F.pad(tensor, (0, pad_w, 0, pad_h), mode="reflect") if pad_h or pad_w else tensor
+
+
+@register_method
+class AdaINStylizer(Stylizer):
+    """Any painting as a style, in one forward pass.
+
+    Example:
+        >>> stylizer = AdaINStylizer(AdaINSettings(alpha=0.8))  # doctest: +SKIP
+        >>> stylizer.stylize(photo, [painting]).save("out.png")  # doctest: +SKIP
+    """
+
+    name = "adain"
+    Settings = AdaINSettings
+    summary = "AdaIN arbitrary style: any painting, one pass, under a second per 512 px image on 2 cores"
+    settings: AdaINSettings
+
+    def __init__(
+        self,
+        settings: AdaINSettings | None = None,
+        *,
+        device: torch.device | str = "cpu",
+        encoder: VGG19Encoder | None = None,
+        decoder: torch.nn.Module | None = None,
+    ) -> None:
+        super().__init__(settings, device=device)
+        from .optimize import cached_encoder
+
+        self.encoder = (encoder or cached_encoder("vgg19.caffe_q8", "max", "relu5_1")).to(self.device)
+        self.decoder: torch.nn.Module = decoder if decoder is not None else self._load_decoder()
+        channels_last(self.decoder.eval().requires_grad_(False).to(self.device))
+        self.dtype = resolve_precision(self.settings.precision, self.device)
+        self._style_cache: OrderedDict[str, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
+
+    def _load_decoder(self) -> AdaINDecoder:
+        decoder = AdaINDecoder()
+        load_into(_decoder_path(self.settings.decoder), decoder, kind=_DECODER_KIND)
+        return decoder
+
+    def _encode(self, image: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad(), encoder_autocast(self.device, self.dtype):
+            return self.encoder(image, ["relu4_1"])["relu4_1"].float()
+
+    def style_statistics(
+        self, style: Image.Image, photo: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Channel mean and std of a style's relu4_1 features, cached unless they depend on the photo."""
+        mode = self.settings.preserve_color
+        key = f"{_image_key(style)}:{self.settings.style_size}:{mode}"
+        if mode != "histogram" and key in self._style_cache:
+            self._style_cache.move_to_end(key)
+            return self._style_cache[key]
+        tensor = image_to_tensor(resize_long_side(style, self.settings.style_size), device=self.device)
+        if mode == "histogram" and photo is not None:
+            tensor = color.match_color(tensor, photo)
+        elif mode == "luminance" and photo is not None:
+            tensor = color.luminance_style(tensor, photo)
+        statistics = feature_mean_std(self._encode(tensor))
+        if mode != "histogram":
+            self._style_cache[key] = statistics
+            while len(self._style_cache) > _STYLE_CACHE_SIZE:
+                self._style_cache.popitem(last=False)
+        return statistics
+
+    def stylize(
+        self,
+        content: Image.Image,
+        styles: Sequence[Image.Image],
+        *,
+        style_weights: Sequence[float] | None = None,
+        callback: ProgressCallback | None = None,
+    ) -> Image.Image:
+        """The photo in the style(s): one encoder pass, AdaIN, one decoder pass."""
+        if not styles:
+            raise ArgumentError("give at least one style image", name="styles")
+        weights = normalize_weights(style_weights, len(styles))
+        started = time.perf_counter()
+        photo = self._photo_tensor(content)
+        mask = self._load_mask(photo) if self.settings.mask is not None else None
+        content_for_style = color.grey(photo) if self.settings.preserve_color == "luminance" else photo
+        features = self._encode(_pad_to_multiple(content_for_style))
+        statistics = [self.style_statistics(style, content_for_style) for style in styles]
+        target = self._mix(features, statistics, weights, mask)
+        target = self.settings.alpha * target + (1 - self.settings.alpha) * features
+        with torch.no_grad(), encoder_autocast(self.device, self.dtype):
+            output = self.decoder(target.contiguous(memory_format=torch.channels_last)).float()
+        output = output[..., : photo.shape[-2], : photo.shape[-1]]
+        if self.settings.preserve_color == "luminance":
+            output = color.restore_chroma(output, photo)
+        if callback is not None:
+            callback(ProgressEvent("adain", 1, 1, time.perf_counter() - started, 1.0))
+        return tensor_to_image(output)
+
+    def _photo_tensor(self, content: Image.Image) -> torch.Tensor:
+        size = self.settings.size
+        image = resize_long_side(content, size) if size is not None else content
+        return image_to_tensor(image, device=self.device)
+
+    def _load_mask(self, photo: torch.Tensor) -> torch.Tensor:
+        """The mask as ``(1, 1, H, W)`` brightness in [0, 1] at the photo's size (resized, with a note)."""
+        assert self.settings.mask is not None
+        image = open_image(self.settings.mask, label="mask")
+        height, width = photo.shape[-2:]
+        if image.size != (width, height):
+            logger.warning("mask is %d×%d, the photo %d×%d: resizing the mask to fit", *image.size, width, height)
+            image = image.resize((width, height), Image.Resampling.BILINEAR)
+        return image_to_tensor(image.convert("L").convert("RGB"), device=self.device)[:, :1]
+
+    def _mix(
+        self,
+        features: torch.Tensor,
+        statistics: list[tuple[torch.Tensor, torch.Tensor]],
+        weights: list[float],
+        mask: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """AdaIN with several styles: weighted statistics everywhere, or per region through the mask."""
+        if mask is None:
+            # AdaIN is affine in (μ, σ), so interpolating outputs equals interpolating statistics.
+            mean = sum(w * m for w, (m, _) in zip(weights, statistics))
+            std = sum(w * s for w, (_, s) in zip(weights, statistics))
+            return adaptive_instance_norm(features, mean, std)  # type: ignore[arg-type]
+        regions = region_weights(mask, features.shape[-2:], len(statistics))
+        mixed = [region * adaptive_instance_norm(features, m, s) for region, (m, s) in zip(regions, statistics)]
+        return torch.stack(mixed).sum(0)
+
+
+def region_weights(mask: torch.Tensor, size: torch.Size, count: int) -> list[torch.Tensor]:
+    """Per-style weight maps at ``size`` from mask brightness: black → first style, white → last.
+
+    Neighbouring styles blend linearly in between, and the maps always sum to 1.
+    """
+    grey = F.interpolate(mask, size=tuple(size), mode="bilinear", align_corners=False, antialias=True)
+    if count == 1:
+        return [torch.ones_like(grey)]
+    position = grey.clamp(0, 1) * (count - 1)
+    return [(1 - (position - index).abs()).clamp_min(0) for index in range(count)]

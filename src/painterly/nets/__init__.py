@@ -1,0 +1,1 @@
+"""Trainable networks: generators (decoders, transformers) and critics, short and flat."""

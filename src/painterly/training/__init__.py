@@ -1,0 +1,1 @@
+"""Training loops for generators: data, checkpoints with resume, logs and previews."""

@@ -1,0 +1,262 @@
+"""Training the AdaIN decoder: photos × paintings, content loss against the AdaIN target and a
+mean/std style loss at relu1_1…relu4_1 (Huang & Belongie 2017), resumable in chunks.
+
+Sizes were chosen by measurement for 2 CPU cores (see ``docs/adain-training.md``): 192 px
+crops, batch 8, the encoder in bfloat16 where the CPU has it natively. The run folder holds
+``config.json``, ``checkpoint.pt``, ``losses.csv``, ``losses.png``, ``preview.png`` and, at the
+end, the decoder as ``decoder.safetensors``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+
+from .._layout import channels_last
+from ..encoders.vgg import VGG19Encoder
+from ..errors import ArgumentError, ImageError
+from ..image_io import image_to_tensor, tensor_to_image
+from ..losses.functional import content_loss, mean_std_loss
+from ..methods.base import ProgressEvent
+from ..model_files import save_model
+from ..nets.adain import AdaINDecoder, adaptive_instance_norm, feature_mean_std
+from ..precision import Precision, encoder_autocast, resolve_precision
+from .checkpoint import (
+    compact_optimizer_state,
+    expand_optimizer_state,
+    load_checkpoint,
+    read_config,
+    save_checkpoint,  # fmt: skip
+    write_config,
+)
+from .data import ImageBank, list_images, load_bank
+from .log import LossLog, plot_losses
+
+__all__ = ["STYLE_LAYERS", "DecoderTrainingConfig", "train_decoder"]
+
+logger = logging.getLogger(__name__)
+
+STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+DECODER_KIND = "adain-decoder"
+
+
+@dataclass(frozen=True)
+class DecoderTrainingConfig:
+    """Settings of a decoder training run; saved beside its checkpoints and read back on resume."""
+
+    photos: str  # folder of content photos
+    styles: str  # folder of paintings
+    output: str  # run folder: checkpoint, config, logs, previews, final decoder
+    steps: int = 8000  # total optimizer steps (a resumed run continues to this count)
+    batch_size: int = 8  # photo/painting pairs per step
+    crop: int = 192  # square crop size in pixels
+    photo_short_side: int = 256  # photos are resized to this short side before cropping
+    style_short_side: int = 320  # paintings likewise: crops then hold a good share of the painting
+    learning_rate: float = 1e-4  # Adam, as in the paper
+    learning_rate_decay: float = 5e-5  # lr / (1 + decay · step), as in the paper's code
+    style_weight: float = 10.0  # λ of the paper
+    checkpoint_every: int = 100  # steps between checkpoints (a stop loses at most this many)
+    preview_every: int = 250  # steps between preview grids
+    preview_photos: str | None = None  # held-out photo folder for previews (default: first photos)
+    seed: int = 0  # data sampling and initialization
+    precision: Precision = "auto"  # encoder/decoder compute: bfloat16 where the CPU has it natively
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "batch_size", "crop", "checkpoint_every", "preview_every"):
+            if getattr(self, name) < 1:
+                raise ArgumentError(f"{name} must be ≥ 1, got {getattr(self, name)}", name=name)
+        if self.crop < 32 or self.crop > min(self.photo_short_side, self.style_short_side):
+            raise ArgumentError(f"crop must be within 32..{min(self.photo_short_side, self.style_short_side)}")
+
+
+TrainingCallback = Callable[[ProgressEvent], None]
+
+
+@dataclass
+class _Batch:
+    photos: torch.Tensor
+    styles: torch.Tensor
+
+
+class _DecoderTrainer:
+    def __init__(self, config: DecoderTrainingConfig, encoder: VGG19Encoder, callback: TrainingCallback | None):
+        self.config, self.encoder, self.callback = config, encoder, callback
+        self.folder = Path(config.output)
+        self.dtype = resolve_precision(config.precision, torch.device("cpu"))
+        torch.manual_seed(config.seed)
+        self.decoder = channels_last(AdaINDecoder())
+        self.optimizer = torch.optim.Adam(self.decoder.parameters(), lr=config.learning_rate)
+        self.generator = torch.Generator().manual_seed(config.seed)
+        self.step = 0
+        self.photos: ImageBank | None = None
+        self.styles: ImageBank | None = None
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.decoder.load_state_dict(state["decoder"])
+        self.optimizer.load_state_dict(expand_optimizer_state(state["optimizer"]))
+        self.generator.set_state(state["generator"])
+        self.step = int(state["step"])
+
+    def state(self) -> dict[str, Any]:
+        return {"decoder": self.decoder.state_dict(), "optimizer": compact_optimizer_state(self.optimizer.state_dict()),
+                "generator": self.generator.get_state(), "step": self.step}  # fmt: skip
+
+    def load_data(self) -> None:
+        c = self.config
+        self.photos = load_bank(c.photos, c.photo_short_side)
+        self.styles = load_bank(c.styles, c.style_short_side)
+        logger.info("photos %d (skipped %d), paintings %d (skipped %d)", len(self.photos.images),
+                    self.photos.skipped, len(self.styles.images), self.styles.skipped)  # fmt: skip
+
+    def batch(self) -> _Batch:
+        assert self.photos is not None and self.styles is not None
+        size, count = self.config.crop, self.config.batch_size
+        return _Batch(self.photos.random_crops(count, size, self.generator),
+                      self.styles.random_crops(count, size, self.generator))  # fmt: skip
+
+    def losses(self, batch: _Batch) -> tuple[torch.Tensor, dict[str, float]]:
+        with torch.no_grad(), encoder_autocast(torch.device("cpu"), self.dtype):
+            content = self.encoder(batch.photos, ["relu4_1"])["relu4_1"].float()
+            style_features = self.encoder(batch.styles, list(STYLE_LAYERS))
+        style_stats = {name: feature_mean_std(features.float()) for name, features in style_features.items()}
+        target = adaptive_instance_norm(content, *style_stats["relu4_1"])
+        with encoder_autocast(torch.device("cpu"), self.dtype):
+            output = self.decoder(target.contiguous(memory_format=torch.channels_last))
+            output_features = self.encoder(output, list(STYLE_LAYERS))
+        content_term = content_loss(output_features["relu4_1"], target)
+        style_term = sum(mean_std_loss(output_features[name], *style_stats[name]) for name in STYLE_LAYERS)
+        total = content_term + self.config.style_weight * style_term
+        return total, {"total": float(total.detach()), "content": float(content_term.detach()),
+                       "style": float(style_term.detach())}  # type: ignore[union-attr]  # fmt: skip
+
+    def train_step(self) -> dict[str, float]:
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.config.learning_rate / (1 + self.config.learning_rate_decay * self.step)
+        self.optimizer.zero_grad(set_to_none=True)
+        total, parts = self.losses(self.batch())
+        total.backward()
+        self.optimizer.step()
+        self.step += 1
+        return parts
+
+
+def _readable(paths: list[Path], count: int, long_side: int) -> list[torch.Tensor]:
+    """The first ``count`` images of ``paths`` that can be read, at ``long_side`` px."""
+    from ..image_io import open_image, resize_long_side
+
+    images = []
+    for path in paths:
+        try:
+            images.append(image_to_tensor(resize_long_side(open_image(path), long_side)))
+        except ImageError:
+            continue
+        if len(images) == count:
+            break
+    return images
+
+
+def _preview_inputs(config: DecoderTrainingConfig, count: int = 4) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Fixed photos (held out if given) and styles spread over the style folder, for comparable previews."""
+    photos = _readable(list_images(config.preview_photos or config.photos), count, 192)
+    style_paths = list_images(config.styles)
+    spread = [style_paths[i * len(style_paths) // count] for i in range(count)]
+    return photos, _readable(list(dict.fromkeys(spread + style_paths)), count, 256)
+
+
+def _preview_grid(trainer: _DecoderTrainer, photos: list[torch.Tensor], styles: list[torch.Tensor]) -> Image.Image:
+    """A sheet: first row the styles, then one row per photo (photo, then its stylizations)."""
+    cell = 160
+    sheet = Image.new("RGB", (cell * (len(styles) + 1), cell * (len(photos) + 1)), "white")
+    trainer.decoder.eval()
+    with torch.no_grad(), encoder_autocast(torch.device("cpu"), trainer.dtype):
+        for column, style in enumerate(styles, 1):
+            sheet.paste(tensor_to_image(style).resize((cell, cell)), (column * cell, 0))
+            mean, std = feature_mean_std(trainer.encoder(style, ["relu4_1"])["relu4_1"].float())
+            for row, photo in enumerate(photos, 1):
+                content = trainer.encoder(photo, ["relu4_1"])["relu4_1"].float()
+                result = trainer.decoder(adaptive_instance_norm(content, mean, std)).float()
+                sheet.paste(tensor_to_image(result).resize((cell, cell)), (column * cell, row * cell))
+    for row, photo in enumerate(photos, 1):
+        sheet.paste(tensor_to_image(photo).resize((cell, cell)), (0, row * cell))
+    trainer.decoder.train()
+    return sheet
+
+
+def _resolve_config(config: DecoderTrainingConfig, resume: bool) -> tuple[DecoderTrainingConfig, dict[str, Any] | None]:
+    folder = Path(config.output)
+    state = load_checkpoint(folder) if resume else None
+    if resume and state is None:
+        raise ArgumentError(f"cannot resume: no checkpoint in {folder}")
+    if not resume and (folder / "checkpoint.pt").exists():
+        raise ArgumentError(f"{folder} already holds a training run; pass --resume to continue it")
+    if state is not None:
+        saved = read_config(folder, DecoderTrainingConfig)
+        config = replace(saved, steps=config.steps)  # a resumed run may be extended, nothing else changes
+    return config, state
+
+
+def train_decoder(
+    config: DecoderTrainingConfig,
+    encoder: VGG19Encoder,
+    *,
+    resume: bool = False,
+    callback: TrainingCallback | None = None,
+) -> Path:
+    """Train (or resume training) an AdaIN decoder; return the path of the exported decoder.
+
+    Raises:
+        ArgumentError: bad folders, nothing to resume, or a run folder already in use.
+    """
+    config, state = _resolve_config(config, resume)
+    trainer = _DecoderTrainer(config, encoder, callback)
+    if state is not None:
+        trainer.restore(state)
+    folder = trainer.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    write_config(folder, config)
+    trainer.load_data()
+    log = LossLog(folder / "losses.csv", ["total", "content", "style", "lr", "seconds"], resume_step=trainer.step)
+    preview = _preview_inputs(config)
+    _loop(trainer, log, preview)
+    return _export(trainer)
+
+
+def _loop(trainer: _DecoderTrainer, log: LossLog, preview: tuple[list[torch.Tensor], list[torch.Tensor]]) -> None:
+    config, started, first = trainer.config, time.perf_counter(), trainer.step
+    while trainer.step < config.steps:
+        step_started = time.perf_counter()
+        parts = trainer.train_step()
+        lr = trainer.optimizer.param_groups[0]["lr"]
+        log.append(trainer.step, {**parts, "lr": lr, "seconds": time.perf_counter() - step_started})
+        if trainer.step % config.checkpoint_every == 0 or trainer.step == config.steps:
+            save_checkpoint(trainer.folder, trainer.state())
+            plot_losses(log, trainer.folder / "losses.png", columns=["total", "content", "style"])
+        if trainer.step % config.preview_every == 0 or trainer.step == config.steps:
+            _preview_grid(trainer, *preview).save(trainer.folder / "preview.png")
+        if trainer.callback is not None:
+            done = (trainer.step - first) / max(1, config.steps - first)
+            trainer.callback(ProgressEvent("training decoder", trainer.step, config.steps,
+                                           time.perf_counter() - started, done, parts))  # fmt: skip
+
+
+def _export(trainer: _DecoderTrainer) -> Path:
+    c = trainer.config
+    metadata = {
+        "kind": DECODER_KIND,
+        "widths": list(trainer.decoder.widths),
+        "encoder": trainer.encoder.weights_name,
+        "steps": trainer.step,
+        "batch_size": c.batch_size,
+        "crop": c.crop,
+        "style_weight": c.style_weight,
+        "photos": c.photos,
+        "styles": c.styles,
+    }
+    return save_model(trainer.folder / "decoder.safetensors", trainer.decoder, metadata)
