@@ -225,7 +225,7 @@ def train_decoder(
     log = LossLog(folder / "losses.csv", ["total", "content", "style", "lr", "seconds"], resume_step=trainer.step)
     preview = _preview_inputs(config)
     _loop(trainer, log, preview)
-    return _export(trainer)
+    return trainer.folder / "decoder.safetensors"
 
 
 def _loop(trainer: _DecoderTrainer, log: LossLog, preview: tuple[list[torch.Tensor], list[torch.Tensor]]) -> None:
@@ -237,6 +237,7 @@ def _loop(trainer: _DecoderTrainer, log: LossLog, preview: tuple[list[torch.Tens
         log.append(trainer.step, {**parts, "lr": lr, "seconds": time.perf_counter() - step_started})
         if trainer.step % config.checkpoint_every == 0 or trainer.step == config.steps:
             save_checkpoint(trainer.folder, trainer.state())
+            _export(trainer)  # the latest decoder is always usable, mid-run included
             plot_losses(log, trainer.folder / "losses.png", columns=["total", "content", "style"])
         if trainer.step % config.preview_every == 0 or trainer.step == config.steps:
             _preview_grid(trainer, *preview).save(trainer.folder / "preview.png")
