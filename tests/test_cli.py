@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import make_photo, make_stripes
+from images import make_photo, make_stripes
 from PIL import Image
 
 from painterly.cli import EXIT_USAGE, main
@@ -196,8 +196,8 @@ class TestAdainBadInput:
         assert not output.exists()
 
     def test_mask_not_an_image(self, tmp_path, inputs, capsys) -> None:  # type: ignore[no-untyped-def]
-        from painterly.nets.adain import AdaINDecoder
         from painterly.model_files import save_model
+        from painterly.nets.adain import AdaINDecoder
 
         decoder = save_model(tmp_path / "d.safetensors", AdaINDecoder(), {"kind": "adain-decoder"})
         (tmp_path / "mask.png").write_text("not an image")

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 def run(command: str, options: argparse.Namespace) -> int:
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
-        "stylize": stylize, "info": info, "demo": demo, "train-decoder": train_decoder,
+        "stylize": stylize, "info": info, "demo": demo, "train-decoder": train_decoder, "serve": serve,
     }  # fmt: skip
     return handlers[command](options)
 
@@ -197,4 +197,24 @@ def train_decoder(options: argparse.Namespace) -> int:
     finally:
         bar.close()
     print(path)
+    return 0
+
+
+def serve(options: argparse.Namespace) -> int:
+    import uvicorn
+
+    from ._settings import build_settings, parse_value, setting_fields
+    from .service.app import create_app
+    from .service.config import ServiceConfig
+
+    given = {}
+    for field in setting_fields(ServiceConfig):
+        text = getattr(options, field.name, None)
+        if text is not None:
+            given[field.name] = parse_value(field, text)
+    config = build_settings(ServiceConfig, given)
+    if not 0 < options.port < 65536:
+        raise ArgumentError(f"--port must be within 1..65535, got {options.port}")
+    print(f"painterly serving on http://{options.host}:{options.port} (jobs in {config.root})", flush=True)
+    uvicorn.run(create_app(config), host=options.host, port=options.port, log_level="warning")
     return 0

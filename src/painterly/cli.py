@@ -61,6 +61,12 @@ def _add_setting_options(parser: argparse.ArgumentParser, fields_by_method: dict
                 group.add_argument(field.flag, dest=field.name, metavar=metavar, help=text)
 
 
+def _service_fields() -> list[SettingField]:
+    from .service.config import ServiceConfig
+
+    return setting_fields(ServiceConfig)
+
+
 def _training_fields() -> list[SettingField]:
     from .training.decoder import DecoderTrainingConfig
 
@@ -99,6 +105,11 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--threads", type=int, help="CPU threads for torch [torch's default]")
     train.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     _add_setting_options(train, {"train-decoder": _training_fields()})
+
+    serve = commands.add_parser("serve", help="start the web app and REST API (default http://127.0.0.1:8000)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on [127.0.0.1]")
+    serve.add_argument("--port", type=int, default=8000, help="port [8000]")
+    _add_setting_options(serve, {"serve": _service_fields()})
 
     commands.add_parser("info", help="versions, weights, methods and threads")
     demo = commands.add_parser("demo", help="stylize the bundled sample photo with the bundled sample style")

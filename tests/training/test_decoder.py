@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import make_photo, make_stripes
+from images import make_photo, make_stripes
 from PIL import Image
 
 from painterly.errors import ArgumentError

@@ -167,7 +167,7 @@ class OptimizeStylizer(Stylizer):
 
     name = "optimize"
     Settings = OptimizeSettings
-    summary = "Gatys optimization: best quality for any style, about a minute per 512 px image on 2 cores"
+    summary = "Gatys optimization: best quality for any style, under half a minute per 512 px image on 2 cores"
     settings: OptimizeSettings
 
     def __init__(

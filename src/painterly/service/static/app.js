@@ -1,0 +1,176 @@
+"use strict";
+// The page talks only to the REST API: /api/models, /api/jobs, /api/jobs/{id}/events, …
+const $ = (id) => document.getElementById(id);
+let models = {};
+let current = null;  // id of the job whose progress is shown
+let source = null;   // its EventSource
+
+async function loadModels() {
+  const response = await fetch("/api/models");
+  models = (await response.json()).methods;
+  for (const name of Object.keys(models)) {
+    const option = document.createElement("option");
+    option.value = name; option.textContent = name;
+    $("method").appendChild(option);
+  }
+  $("method").value = "optimize" in models ? "optimize" : Object.keys(models)[0];
+  renderSettings();
+}
+
+// The sliders shown per method; every other setting keeps its server-side default.
+const SHOWN = {
+  size: { min: 64, max: 1024, step: 32, value: 384, label: "Size (long side, px)" },
+  style_weight: { min: 0, max: 50, step: 1, label: "Style strength (β)" },
+  alpha: { min: 0, max: 1, step: 0.05, label: "Style strength (α)" },
+  quality: { label: "Quality" },
+  preserve_color: { label: "Keep the photo's colours" },
+};
+
+function renderSettings() {
+  const method = models[$("method").value];
+  $("method-summary").textContent = method.summary;
+  const box = $("settings");
+  box.innerHTML = "";
+  for (const field of method.settings) {
+    const shown = SHOWN[field.name];
+    if (!shown) continue;
+    const label = document.createElement("label");
+    label.textContent = shown.label + " ";
+    let input;
+    if (field.choices) {
+      input = document.createElement("select");
+      for (const choice of field.choices) {
+        const option = document.createElement("option");
+        option.value = choice; option.textContent = choice;
+        input.appendChild(option);
+      }
+      input.value = field.default;
+    } else {
+      input = document.createElement("input");
+      input.type = "range";
+      input.min = shown.min; input.max = shown.max; input.step = shown.step;
+      input.value = shown.value ?? field.default ?? shown.min;
+      const output = document.createElement("output");
+      output.textContent = input.value;
+      input.addEventListener("input", () => { output.textContent = input.value; });
+      label.appendChild(output);
+    }
+    input.name = field.name;
+    input.dataset.setting = field.name;
+    input.setAttribute("aria-label", shown.label);
+    label.appendChild(input);
+    box.appendChild(label);
+  }
+}
+
+function showPhoto(file) {
+  const img = $("photo-preview");
+  img.src = URL.createObjectURL(file); img.hidden = false; img.alt = "Chosen photo: " + file.name;
+  $("photo-label").textContent = file.name;
+}
+
+function showStyles(files) {
+  const list = $("style-list");
+  list.innerHTML = "";
+  for (const file of files) {
+    const item = document.createElement("li");
+    const img = document.createElement("img");
+    img.src = URL.createObjectURL(file); img.alt = file.name;
+    const label = document.createElement("label");
+    label.textContent = "Weight of " + file.name;
+    const weight = document.createElement("input");
+    weight.type = "range"; weight.min = 0; weight.max = 1; weight.step = 0.05; weight.value = 1;
+    weight.className = "style-weight";
+    label.appendChild(weight);
+    item.append(img, label);
+    list.appendChild(item);
+  }
+}
+
+function wireDrop(zoneId, inputId, onFiles) {
+  const zone = $(zoneId), input = $(inputId);
+  zone.tabIndex = 0;
+  zone.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); input.click(); } });
+  zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (e) => {
+    e.preventDefault(); zone.classList.remove("over");
+    input.files = e.dataTransfer.files; onFiles(input.files);
+  });
+  input.addEventListener("change", () => onFiles(input.files));
+}
+
+async function submit(event) {
+  event.preventDefault();
+  $("form-error").textContent = "";
+  if (!$("photo").files.length || !$("styles").files.length) {
+    $("form-error").textContent = "Choose a photo and at least one style image.";
+    return;
+  }
+  const body = new FormData();
+  body.append("photo", $("photo").files[0]);
+  for (const file of $("styles").files) body.append("styles", file);
+  body.append("method", $("method").value);
+  const settings = {};
+  for (const input of document.querySelectorAll("[data-setting]")) {
+    settings[input.dataset.setting] = input.type === "range" ? Number(input.value) : input.value;
+  }
+  body.append("settings", JSON.stringify(settings));
+  const weights = [...document.querySelectorAll(".style-weight")].map((w) => w.value);
+  if (weights.length > 1) body.append("style_weights", weights.join(","));
+  $("submit").disabled = true;
+  try {
+    const response = await fetch("/api/jobs", { method: "POST", body });
+    const job = await response.json();
+    if (!response.ok) {
+      const detail = typeof job.detail === "string" ? job.detail : JSON.stringify(job.detail);
+      $("form-error").textContent = (job.field ? job.field + ": " : "") + detail;
+      return;
+    }
+    follow(job.id);
+  } catch (error) {
+    $("form-error").textContent = "Could not reach the server: " + error;
+  } finally {
+    $("submit").disabled = false;
+  }
+}
+
+function follow(id) {
+  if (source) source.close();
+  current = id;
+  $("cancel").hidden = false;
+  $("live-preview").hidden = true;
+  source = new EventSource(`/api/jobs/${id}/events`);
+  source.onmessage = (message) => {
+    const job = JSON.parse(message.data);
+    $("progress").value = job.progress;
+    $("stage").textContent = `${job.state}: ${job.stage} (${Math.round(job.progress * 100)}%)`;
+    if (job.preview_version) {
+      $("live-preview").src = `/api/jobs/${id}/preview?v=${job.preview_version}`;
+      $("live-preview").hidden = false;
+    }
+    if (["done", "failed", "cancelled"].includes(job.state)) {
+      source.close(); $("cancel").hidden = true;
+      if (job.state === "done") addResult(id);
+      else $("stage").textContent = `${job.state}: ${job.error || ""}`;
+    }
+  };
+}
+
+function addResult(id) {
+  const item = document.createElement("li");
+  const img = document.createElement("img");
+  img.src = `/api/jobs/${id}/result`; img.alt = "Stylized result " + id.slice(0, 8);
+  img.className = "result";
+  const link = document.createElement("a");
+  link.href = img.src; link.download = `painterly-${id.slice(0, 8)}.png`; link.textContent = "Download";
+  item.append(img, link);
+  $("gallery").prepend(item);
+}
+
+$("method").addEventListener("change", renderSettings);
+$("job-form").addEventListener("submit", submit);
+$("cancel").addEventListener("click", () => current && fetch(`/api/jobs/${current}`, { method: "DELETE" }));
+wireDrop("photo-drop", "photo", (files) => files.length && showPhoto(files[0]));
+wireDrop("style-drop", "styles", showStyles);
+loadModels();

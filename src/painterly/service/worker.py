@@ -1,0 +1,130 @@
+"""The worker pool: runs queued jobs through the methods' ``Stylizer`` interface, like the CLI.
+
+Bounded concurrency (``workers`` threads), progress written to the store a few times a
+second, previews written beside the job, cancellation between steps through the progress
+callback. On start it recovers what a crash left running, and it deletes expired results.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from .._settings import build_settings
+from ..errors import PainterlyError
+from ..image_io import open_image, save_image
+from ..methods.base import Cancelled, ProgressEvent, get_method
+from .config import ServiceConfig
+from .store import Job, JobStore
+
+__all__ = ["PHOTO_NAME", "PREVIEW_NAME", "RESULT_NAME", "WorkerPool", "style_name"]
+
+logger = logging.getLogger(__name__)
+
+PHOTO_NAME, RESULT_NAME, PREVIEW_NAME = "photo.png", "result.png", "preview.jpg"
+_PROGRESS_INTERVAL = 0.25  # seconds between progress writes
+_SWEEP_INTERVAL = 600.0  # seconds between expiry sweeps
+
+
+class _ShuttingDown(Exception):  # noqa: N818 (control flow, not an error)
+    """The server is stopping: leave the job to be run again, not failed or cancelled."""
+
+
+def style_name(index: int) -> str:
+    return f"style_{index}.png"
+
+
+class WorkerPool:
+    """``config.workers`` threads taking jobs from the store, oldest first."""
+
+    def __init__(self, store: JobStore, config: ServiceConfig) -> None:
+        self.store, self.config = store, config
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._cancelled: set[str] = set()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        requeued, failed = self.store.recover(self.config.max_attempts)
+        if requeued or failed:
+            logger.warning("after restart: %d job(s) requeued, %d marked failed", requeued, failed)
+        self.sweep()
+        for number in range(self.config.workers):
+            thread = threading.Thread(target=self._work, name=f"painterly-worker-{number}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def notify(self) -> None:
+        """A job was queued: wake an idle worker."""
+        self._wake.set()
+
+    def cancel(self, job_id: str) -> None:
+        """Ask a running job to stop at its next step (queued jobs are cancelled in the store)."""
+        self._cancelled.add(job_id)
+
+    def sweep(self) -> None:
+        """Delete finished jobs older than the configured age."""
+        if self.config.result_ttl_hours <= 0:
+            return
+        for job_id in self.store.expired(time.time() - self.config.result_ttl_hours * 3600):
+            self.store.delete(job_id)
+
+    def _work(self) -> None:
+        last_sweep = time.monotonic()
+        while not self._stop.is_set():
+            job = self.store.claim_next()
+            if job is None:
+                self._wake.wait(timeout=0.5)
+                self._wake.clear()
+                if time.monotonic() - last_sweep > _SWEEP_INTERVAL:
+                    self.sweep()
+                    last_sweep = time.monotonic()
+                continue
+            self._run(job)
+
+    def _run(self, job: Job) -> None:
+        folder = self.store.folder(job.id)
+        try:
+            result = self._stylize(job, folder)
+            save_image(result, folder / RESULT_NAME, force=True)
+            self.store.finish(job.id, "done")
+        except _ShuttingDown:
+            self.store.requeue(job.id)
+        except Cancelled:
+            self.store.finish(job.id, "cancelled", "cancelled by request")
+        except PainterlyError as error:
+            self.store.finish(job.id, "failed", str(error))
+        except Exception as error:  # a bug must fail one job, not kill the worker
+            logger.exception("job %s failed", job.id)
+            self.store.finish(job.id, "failed", f"internal error: {type(error).__name__}: {error}")
+        finally:
+            self._cancelled.discard(job.id)
+
+    def _stylize(self, job: Job, folder: Path):  # type: ignore[no-untyped-def]
+        stylizer_class = get_method(job.method)
+        stylizer = stylizer_class(build_settings(stylizer_class.Settings, job.settings))
+        photo = open_image(folder / PHOTO_NAME)
+        styles = [open_image(folder / style_name(index)) for index in range(job.style_count)]
+        last_write = 0.0
+
+        def report(event: ProgressEvent) -> None:
+            nonlocal last_write
+            if self._stop.is_set():
+                raise _ShuttingDown
+            if job.id in self._cancelled:
+                raise Cancelled
+            if event.preview is not None:
+                save_image(event.preview.convert("RGB"), folder / PREVIEW_NAME, force=True, jpeg_quality=85)
+            if time.monotonic() - last_write > _PROGRESS_INTERVAL or event.fraction >= 1.0:
+                self.store.update_progress(job.id, event.fraction, event.stage)
+                last_write = time.monotonic()
+
+        return stylizer.stylize(photo, styles, style_weights=job.style_weights, callback=report)

@@ -1,0 +1,134 @@
+"""The REST API: a job end to end, and every error code with its body."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from images import make_photo
+from PIL import Image
+from service_helpers import FAST_SETTINGS, job_files, png_bytes, wait_for
+
+
+class TestJobLifecycle:
+    def test_submit_progress_result(self, client) -> None:  # type: ignore[no-untyped-def]
+        response = client.post("/api/jobs", files=job_files(), data={"method": "optimize", "settings": FAST_SETTINGS})
+        assert response.status_code == 201, response.text
+        job = response.json()
+        assert job["state"] in ("queued", "running") and len(job["id"]) == 32
+        done = wait_for(client, job["id"])
+        assert done["state"] == "done" and done["progress"] == 1.0
+        result = client.get(f"/api/jobs/{job['id']}/result")
+        assert result.status_code == 200 and result.headers["content-type"] == "image/png"
+        assert Image.open(io.BytesIO(result.content)).size == (32, 24)
+        events = client.get(f"/api/jobs/{job['id']}/events")
+        assert events.headers["content-type"].startswith("text/event-stream")
+        assert '"state": "done"' in events.text
+
+    def test_two_styles_with_weights(self, client) -> None:  # type: ignore[no-untyped-def]
+        files = job_files(styles=[png_bytes(make_photo(seed=3)), png_bytes(make_photo(seed=4))])
+        response = client.post("/api/jobs", files=files, data={"settings": FAST_SETTINGS, "style_weights": "0.7,0.3"})
+        assert response.status_code == 201, response.text
+        assert wait_for(client, response.json()["id"])["state"] == "done"
+
+    def test_models(self, client) -> None:  # type: ignore[no-untyped-def]
+        methods = client.get("/api/models").json()["methods"]
+        assert {"optimize", "adain"} <= set(methods)
+        names = {field["name"] for field in methods["optimize"]["settings"]}
+        assert {"style_weight", "size", "quality", "preserve_color"} <= names
+
+    def test_page_and_openapi(self, client) -> None:  # type: ignore[no-untyped-def]
+        assert "<form" in client.get("/").text
+        assert client.get("/docs").status_code == 200
+        assert "/api/jobs" in client.get("/openapi.json").json()["paths"]
+
+
+class TestCancelAndDelete:
+    def test_cancel_queued(self, make_client) -> None:  # type: ignore[no-untyped-def]
+        client = make_client(workers=0)
+        job = client.post("/api/jobs", files=job_files(), data={"settings": FAST_SETTINGS}).json()
+        cancelled = client.delete(f"/api/jobs/{job['id']}").json()
+        assert cancelled["state"] == "cancelled"
+        assert client.get(f"/api/jobs/{job['id']}/result").status_code == 409
+
+    def test_cancel_running(self, client) -> None:  # type: ignore[no-untyped-def]
+        slow = '{"size": 64, "scales": [1.0], "steps": [400]}'
+        job = client.post("/api/jobs", files=job_files(), data={"settings": slow}).json()
+        for _ in range(100):
+            if client.get(f"/api/jobs/{job['id']}").json()["state"] == "running":
+                break
+            import time
+
+            time.sleep(0.05)
+        client.delete(f"/api/jobs/{job['id']}")
+        finished = wait_for(client, job["id"])
+        assert finished["state"] == "cancelled" and finished["progress"] < 1.0
+
+    def test_delete_finished_removes_files(self, client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        job = client.post("/api/jobs", files=job_files(), data={"settings": FAST_SETTINGS}).json()
+        wait_for(client, job["id"])
+        assert client.delete(f"/api/jobs/{job['id']}").json() == {"id": job["id"], "deleted": True}
+        assert client.get(f"/api/jobs/{job['id']}").status_code == 404
+        assert not (tmp_path / "service" / "jobs" / job["id"]).exists()
+
+
+class TestErrors:
+    def test_413_upload_too_large(self, make_client) -> None:  # type: ignore[no-untyped-def]
+        client = make_client(max_upload_bytes=2000)
+        response = client.post("/api/jobs", files=job_files(photo=png_bytes(make_photo(200, 200))))
+        assert response.status_code == 413 and "larger than 2,000 bytes" in response.json()["detail"]
+
+    def test_413_too_many_pixels(self, make_client) -> None:  # type: ignore[no-untyped-def]
+        client = make_client(max_pixels=1000)
+        response = client.post("/api/jobs", files=job_files())
+        assert response.status_code == 413 and "over the limit" in response.json()["detail"]
+
+    def test_415_not_an_image_whatever_the_name(self, client) -> None:  # type: ignore[no-untyped-def]
+        response = client.post("/api/jobs", files=job_files(photo=b"GIF89a but really just text"))
+        assert response.status_code == 415 and "not an image" in response.json()["detail"]
+
+    @pytest.mark.parametrize(
+        ("data", "field", "message"),
+        [
+            ({"settings": '{"style_weight": -1}'}, "style_weight", "finite number ≥ 0"),
+            ({"settings": '{"quality": "ultra"}'}, "quality", "not one of draft, normal, high"),
+            ({"settings": '{"colour": 1}'}, "colour", "unknown setting"),
+            ({"settings": "not json"}, "settings", "JSON object"),
+            ({"settings": '{"init": "/etc/passwd"}'}, "init", "file paths are not accepted"),
+            ({"method": "adain", "settings": '{"alpha": 2}'}, "alpha", "within 0..1"),
+            ({"style_weights": "1,2"}, "style_weights", "2 weights for 1 styles"),
+        ],
+    )
+    def test_422_names_the_field(self, client, data, field: str, message: str) -> None:  # type: ignore[no-untyped-def]
+        response = client.post("/api/jobs", files=job_files(), data=data)
+        assert response.status_code == 422, response.text
+        body = response.json()
+        assert body["field"] == field and message in body["detail"]
+
+    def test_422_unknown_method(self, client) -> None:  # type: ignore[no-untyped-def]
+        response = client.post("/api/jobs", files=job_files(), data={"method": "magic"})
+        assert response.status_code == 422 and "unknown method 'magic'" in response.json()["detail"]
+
+    def test_429_queue_full(self, make_client) -> None:  # type: ignore[no-untyped-def]
+        client = make_client(workers=0, max_queued=2)
+        for _ in range(2):
+            assert client.post("/api/jobs", files=job_files()).status_code == 201
+        response = client.post("/api/jobs", files=job_files())
+        assert response.status_code == 429 and "queue is full" in response.json()["detail"]
+
+    def test_404_and_no_traversal(self, client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        assert client.get("/api/jobs/0123456789abcdef0123456789abcdef").status_code == 404
+        assert client.get("/api/jobs/..%2F..%2Fjobs.sqlite3/result").status_code == 404
+        files = [("photo", ("../../escape.png", png_bytes(make_photo()), "image/png")),
+                 ("styles", ("../../../style.png", png_bytes(make_photo()), "image/png"))]  # fmt: skip
+        job = client.post("/api/jobs", files=files, data={"settings": FAST_SETTINGS}).json()
+        stored = sorted(p.name for p in (tmp_path / "service" / "jobs" / job["id"]).iterdir())
+        assert "photo.png" in stored and "style_0.png" in stored
+        assert not (tmp_path / "escape.png").exists() and not (tmp_path / "service" / "escape.png").exists()
+
+    def test_result_before_done_is_409(self, make_client) -> None:  # type: ignore[no-untyped-def]
+        client = make_client(workers=0)
+        job = client.post("/api/jobs", files=job_files()).json()
+        response = client.get(f"/api/jobs/{job['id']}/result")
+        assert response.status_code == 409 and "queued" in response.json()["detail"]

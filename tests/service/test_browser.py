@@ -1,0 +1,48 @@
+"""End to end in a real headless Chromium: upload, pick a fast setting, wait, see the image."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from images import make_photo, make_stripes
+from service_helpers import free_port, start_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# The flags this workplace's probe uses: no sandbox as root, and no background network chatter.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+@pytest.mark.browser
+def test_upload_and_see_result(tmp_path: Path) -> None:
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (make test installs it where it can)")
+    make_photo(96, 72).save(tmp_path / "photo.png")
+    make_stripes(96, 96).save(tmp_path / "style.png")
+    port = free_port()
+    server = start_server(tmp_path / "service", port)
+    try:
+        with playwright_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone-width screen
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_selector("#method option[value=optimize]", state="attached")
+            page.set_input_files("#photo", str(tmp_path / "photo.png"))
+            page.set_input_files("#styles", str(tmp_path / "style.png"))
+            page.select_option("select[name=quality]", "draft")
+            page.eval_on_selector("input[name=size]", "el => { el.value = 64; el.dispatchEvent(new Event('input')); }")
+            page.keyboard.press("Tab")
+            page.click("#submit")
+            page.wait_for_selector("#gallery img.result", timeout=120_000)
+            page.wait_for_function("document.querySelector('#gallery img.result').naturalWidth > 0", timeout=30_000)
+            width = page.eval_on_selector("#gallery img.result", "img => img.naturalWidth")
+            assert width == 64
+            assert "done" in page.inner_text("#stage")
+            page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+            browser.close()
+    finally:
+        server.kill()
+        server.wait(10)
