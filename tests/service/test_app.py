@@ -22,9 +22,18 @@ class TestJobLifecycle:
         result = client.get(f"/api/jobs/{job['id']}/result")
         assert result.status_code == 200 and result.headers["content-type"] == "image/png"
         assert Image.open(io.BytesIO(result.content)).size == (32, 24)
+        preview = client.get(f"/api/jobs/{job['id']}/preview")
+        assert preview.status_code == 404  # 2 steps: no preview (every 10 steps by default)
         events = client.get(f"/api/jobs/{job['id']}/events")
         assert events.headers["content-type"].startswith("text/event-stream")
         assert '"state": "done"' in events.text
+
+    def test_previews_of_long_optimizations(self, client) -> None:  # type: ignore[no-untyped-def]
+        settings = '{"size": 32, "scales": [1.0], "steps": [12]}'
+        job = client.post("/api/jobs", files=job_files(), data={"settings": settings}).json()
+        assert wait_for(client, job["id"])["state"] == "done"
+        preview = client.get(f"/api/jobs/{job['id']}/preview")
+        assert preview.status_code == 200 and preview.headers["content-type"] == "image/jpeg"
 
     def test_two_styles_with_weights(self, client) -> None:  # type: ignore[no-untyped-def]
         files = job_files(styles=[png_bytes(make_photo(seed=3)), png_bytes(make_photo(seed=4))])

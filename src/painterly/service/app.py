@@ -34,6 +34,7 @@ from .worker import PHOTO_NAME, PREVIEW_NAME, RESULT_NAME, WorkerPool, style_nam
 __all__ = ["create_app"]
 
 logger = logging.getLogger(__name__)
+_PREVIEW_EVERY = 10  # steps between previews when a client does not choose
 _STATIC = Path(str(importlib.resources.files("painterly") / "service" / "static"))
 
 
@@ -101,6 +102,8 @@ def _parse_settings(method: str, text: str) -> dict[str, Any]:
             raise ArgumentError(f"{name}: server-side file paths are not accepted", name=name)
         text_value = ",".join(map(str, value)) if isinstance(value, list) else str(value)
         values[name] = parse_value(fields[name], text_value)
+    if "save_every" in fields and "save_every" not in values:
+        values["save_every"] = _PREVIEW_EVERY  # the page shows intermediate results of long methods
     build_settings(stylizer_class.Settings, values)  # full validation, raises ArgumentError with the field
     return values
 
