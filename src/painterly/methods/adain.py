@@ -13,7 +13,6 @@ import importlib.resources
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +25,6 @@ from .._layout import channels_last
 from ..encoders.vgg import VGG19Encoder
 from ..errors import ArgumentError, WeightsError
 from ..image_io import MIN_SIDE, image_to_tensor, open_image, resize_long_side, tensor_to_image
-from ..losses.modules import normalize_weights
 from ..model_files import load_into
 from ..nets.adain import AdaINDecoder, adaptive_instance_norm, feature_mean_std
 from ..precision import PRECISIONS, Precision, encoder_autocast, resolve_precision
@@ -151,18 +149,10 @@ class AdaINStylizer(Stylizer):
                 self._style_cache.popitem(last=False)
         return statistics
 
-    def stylize(
-        self,
-        content: Image.Image,
-        styles: Sequence[Image.Image],
-        *,
-        style_weights: Sequence[float] | None = None,
-        callback: ProgressCallback | None = None,
+    def _stylize(
+        self, content: Image.Image, styles: list[Image.Image], weights: list[float], callback: ProgressCallback | None
     ) -> Image.Image:
         """The photo in the style(s): one encoder pass, AdaIN, one decoder pass."""
-        if not styles:
-            raise ArgumentError("give at least one style image", name="styles")
-        weights = normalize_weights(style_weights, len(styles))
         started = time.perf_counter()
         photo = self._photo_tensor(content)
         mask = self._load_mask(photo) if self.settings.mask is not None else None

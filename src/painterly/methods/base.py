@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 
 from ..errors import ArgumentError
+from ..losses.modules import normalize_weights
 
 __all__ = [
     "Cancelled",
@@ -53,8 +54,8 @@ class Stylizer(abc.ABC):
     """A way of turning a photo and one or more styles into a stylized image.
 
     Subclasses set ``name`` and ``Settings`` (a frozen dataclass whose fields the CLI and the
-    service turn into options) and implement ``stylize``. Heavy state (encoders, cached
-    style statistics) is built in ``__init__`` and reused across calls.
+    service turn into options) and implement ``_stylize``; ``stylize`` checks the inputs for all.
+    Heavy state (encoders, cached style statistics) is built in ``__init__`` and reused across calls.
     """
 
     name: ClassVar[str]
@@ -67,7 +68,6 @@ class Stylizer(abc.ABC):
             raise ArgumentError(f"{self.name} takes {self.Settings.__name__}, got {type(self.settings).__name__}")
         self.device = torch.device(device)
 
-    @abc.abstractmethod
     def stylize(
         self,
         content: Image.Image,
@@ -76,7 +76,27 @@ class Stylizer(abc.ABC):
         style_weights: Sequence[float] | None = None,
         callback: ProgressCallback | None = None,
     ) -> Image.Image:
-        """Return ``content`` in the mixed style of ``styles`` (weights αᵢ, normalized)."""
+        """Return ``content`` in the mixed style of ``styles``.
+
+        Args:
+            content: the photo.
+            styles: one or more style images.
+            style_weights: one αᵢ ≥ 0 per style, normalized to sum 1; default equal.
+            callback: receives ``ProgressEvent`` s; may raise ``Cancelled`` to stop.
+
+        Raises:
+            ArgumentError: no style, or weights that do not fit the styles.
+        """
+        if not styles:
+            raise ArgumentError("give at least one style image", name="styles")
+        weights = normalize_weights(style_weights, len(styles))
+        return self._stylize(content, list(styles), weights, callback)
+
+    @abc.abstractmethod
+    def _stylize(
+        self, content: Image.Image, styles: list[Image.Image], weights: list[float], callback: ProgressCallback | None
+    ) -> Image.Image:
+        """The method itself, with inputs already checked and weights normalized."""
 
 
 StylizerType = TypeVar("StylizerType", bound=type[Stylizer])

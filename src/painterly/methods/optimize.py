@@ -25,7 +25,6 @@ from .. import color
 from ..encoders.vgg import POOLINGS, Pooling, VGG19Encoder, build_vgg19, check_layers, deepest
 from ..errors import ArgumentError
 from ..image_io import MIN_SIDE, fit_long_side, image_to_tensor, load_image, resize_tensor, tensor_to_image
-from ..losses.modules import normalize_weights
 from ..losses.perceptual import STYLE_LOSSES, PerceptualLoss, StyleLossKind
 from ..precision import PRECISIONS, Precision, resolve_precision
 from ..weights import DEFAULT_VGG19
@@ -182,20 +181,11 @@ class OptimizeStylizer(Stylizer):
         last = deepest([*s.content_layers, *s.style_layers])
         self.encoder = (encoder or cached_encoder(s.weights, s.pooling, last)).to(self.device)
 
-    def stylize(
-        self,
-        content: Image.Image,
-        styles: Sequence[Image.Image],
-        *,
-        style_weights: Sequence[float] | None = None,
-        callback: ProgressCallback | None = None,
+    def _stylize(
+        self, content: Image.Image, styles: list[Image.Image], weights: list[float], callback: ProgressCallback | None
     ) -> Image.Image:
-        """Return the photo in the (mixed) style; reports each iteration to ``callback``."""
-        if not styles:
-            raise ArgumentError("give at least one style image", name="styles")
-        alphas = normalize_weights(style_weights, len(styles))
-        run = _Run(self, content, styles, alphas, callback)
-        return run.execute()
+        """Optimize the pixels scale by scale; reports each iteration to ``callback``."""
+        return _Run(self, content, styles, weights, callback).execute()
 
 
 class _Run:

@@ -91,25 +91,24 @@ def read_config(folder: Path, config_class: type) -> Any:
         raise ArgumentError(f"cannot resume: {path} is not a {config_class.__name__}: {error}") from None
 
 
+def _cast_moments(state: dict[str, Any], dtype: torch.dtype) -> dict[str, Any]:
+    slots = {key: dict(value) for key, value in state["state"].items()}
+    for slot in slots.values():
+        for name in ("exp_avg", "exp_avg_sq"):
+            if name in slot:
+                slot[name] = slot[name].to(dtype)
+    return {"state": slots, "param_groups": state["param_groups"]}
+
+
 def compact_optimizer_state(state: dict[str, Any]) -> dict[str, Any]:
     """Adam's moment estimates in bfloat16: the checkpoint shrinks from 3× to 2× the model.
 
     Checkpoints are committed so that a later session on a new machine can resume; the
     moments are running averages that tolerate 8 bits of mantissa.
     """
-    packed = {key: dict(value) for key, value in state["state"].items()}
-    for slot in packed.values():
-        for name in ("exp_avg", "exp_avg_sq"):
-            if name in slot:
-                slot[name] = slot[name].to(torch.bfloat16)
-    return {"state": packed, "param_groups": state["param_groups"]}
+    return _cast_moments(state, torch.bfloat16)
 
 
 def expand_optimizer_state(state: dict[str, Any]) -> dict[str, Any]:
     """Inverse of ``compact_optimizer_state``."""
-    unpacked = {key: dict(value) for key, value in state["state"].items()}
-    for slot in unpacked.values():
-        for name in ("exp_avg", "exp_avg_sq"):
-            if name in slot:
-                slot[name] = slot[name].to(torch.float32)
-    return {"state": unpacked, "param_groups": state["param_groups"]}
+    return _cast_moments(state, torch.float32)
