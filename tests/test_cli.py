@@ -206,3 +206,25 @@ class TestAdainBadInput:
                 "--decoder", str(decoder), "--mask", str(tmp_path / "mask.png")]  # fmt: skip
         assert main(argv) == EXIT_USAGE
         assert "mask" in _error_line(capsys) and not output.exists()
+
+
+class TestTrainDecoderCommand:
+    def test_required_options(self, capsys) -> None:  # type: ignore[no-untyped-def]
+        assert main(["train-decoder", "--styles", "s", "--output", "o"]) == EXIT_USAGE
+        assert "--photos is required" in _error_line(capsys)
+
+    def test_resume_needs_output(self, capsys) -> None:  # type: ignore[no-untyped-def]
+        assert main(["train-decoder", "--resume"]) == EXIT_USAGE
+        assert "--output is required" in _error_line(capsys)
+
+    def test_resume_nothing(self, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+        assert main(["train-decoder", "--resume", "--output", str(tmp_path)]) == EXIT_USAGE
+        assert "cannot resume" in _error_line(capsys)
+
+    def test_empty_photo_folder(self, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+        (tmp_path / "photos").mkdir()
+        (tmp_path / "styles").mkdir()
+        argv = ["train-decoder", "--photos", str(tmp_path / "photos"), "--styles", str(tmp_path / "styles"),
+                "--output", str(tmp_path / "run"), "-q"]  # fmt: skip
+        assert main(argv) == EXIT_USAGE
+        assert "no images" in _error_line(capsys)

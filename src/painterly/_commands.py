@@ -171,29 +171,35 @@ def demo(options: argparse.Namespace) -> int:
 
 
 def train_decoder(options: argparse.Namespace) -> int:
+    from .training import decoder
+
+    return _train(options, decoder.DecoderTrainingConfig, decoder.train_decoder)
+
+
+def _train(options: argparse.Namespace, config_class: type, train: Callable[..., Path]) -> int:
+    """Shared by the training subcommands: config from options (or the saved one on --resume), bar, run."""
     from ._settings import build_settings, parse_value, setting_fields
     from .methods.optimize import cached_encoder
-    from .training import decoder as training
+    from .training.checkpoint import read_config
 
     set_threads(options.threads)
     given = {}
-    for field in setting_fields(training.DecoderTrainingConfig):
+    for field in setting_fields(config_class):
         text = getattr(options, field.name, None)
         if text is not None:
             given[field.name] = parse_value(field, text)
         elif field.default is dataclasses.MISSING and not options.resume:
             raise ArgumentError(f"{field.flag} is required")
-    if options.resume and "output" not in given:
-        raise ArgumentError("--output is required: the run folder to resume")
     if options.resume:  # the saved config rules; only --steps may extend it
-        saved = training.read_config(Path(given["output"]), training.DecoderTrainingConfig)
+        if "output" not in given:
+            raise ArgumentError("--output is required: the run folder to resume")
+        saved = read_config(Path(given["output"]), config_class)
         config = dataclasses.replace(saved, **({"steps": given["steps"]} if "steps" in given else {}))
     else:
-        config = build_settings(training.DecoderTrainingConfig, given)
+        config = build_settings(config_class, given)
     bar = ProgressBar(quiet=options.quiet)
     try:
-        path = training.train_decoder(config, cached_encoder("vgg19.caffe_q8", "max", "relu5_1"),
-                                      resume=options.resume, callback=bar)  # fmt: skip
+        path = train(config, cached_encoder("vgg19.caffe_q8", "max", "relu5_1"), resume=options.resume, callback=bar)
     finally:
         bar.close()
     print(path)

@@ -10,9 +10,7 @@ end, the decoder as ``decoder.safetensors``.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,23 +19,20 @@ from PIL import Image
 
 from .._layout import channels_last
 from ..encoders.vgg import VGG19Encoder
-from ..errors import ArgumentError, ImageError
-from ..image_io import image_to_tensor, tensor_to_image
+from ..errors import ArgumentError
+from ..image_io import tensor_to_image
 from ..losses.functional import content_loss, mean_std_loss
-from ..methods.base import ProgressEvent
 from ..model_files import save_model
 from ..nets.adain import AdaINDecoder, adaptive_instance_norm, feature_mean_std
 from ..precision import Precision, encoder_autocast, resolve_precision
 from .checkpoint import (
     compact_optimizer_state,
     expand_optimizer_state,
-    load_checkpoint,
-    read_config,
-    save_checkpoint,  # fmt: skip
     write_config,
 )
 from .data import ImageBank, list_images, load_bank
-from .log import LossLog, plot_losses
+from .log import LossLog
+from .loop import TrainingCallback, readable_images, resolve_run, run_loop
 
 __all__ = ["STYLE_LAYERS", "DecoderTrainingConfig", "train_decoder"]
 
@@ -76,9 +71,6 @@ class DecoderTrainingConfig:
             raise ArgumentError(f"crop must be within 32..{min(self.photo_short_side, self.style_short_side)}")
 
 
-TrainingCallback = Callable[[ProgressEvent], None]
-
-
 @dataclass
 class _Batch:
     photos: torch.Tensor
@@ -96,6 +88,7 @@ class _DecoderTrainer:
         self.generator = torch.Generator().manual_seed(config.seed)
         self.step = 0
         self.photos: ImageBank | None = None
+        self.preview_inputs: tuple[list[torch.Tensor], list[torch.Tensor]] = ([], [])
         self.styles: ImageBank | None = None
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -144,30 +137,21 @@ class _DecoderTrainer:
         total.backward()
         self.optimizer.step()
         self.step += 1
-        return parts
+        return {**parts, "lr": self.optimizer.param_groups[0]["lr"]}
 
+    def preview(self) -> Image.Image:
+        return _preview_grid(self, *self.preview_inputs)
 
-def _readable(paths: list[Path], count: int, long_side: int) -> list[torch.Tensor]:
-    """The first ``count`` images of ``paths`` that can be read, at ``long_side`` px."""
-    from ..image_io import open_image, resize_long_side
-
-    images = []
-    for path in paths:
-        try:
-            images.append(image_to_tensor(resize_long_side(open_image(path), long_side)))
-        except ImageError:
-            continue
-        if len(images) == count:
-            break
-    return images
+    def export(self) -> Path:
+        return _export(self)
 
 
 def _preview_inputs(config: DecoderTrainingConfig, count: int = 4) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """Fixed photos (held out if given) and styles spread over the style folder, for comparable previews."""
-    photos = _readable(list_images(config.preview_photos or config.photos), count, 192)
+    photos = readable_images(list_images(config.preview_photos or config.photos), count, 192)
     style_paths = list_images(config.styles)
     spread = [style_paths[i * len(style_paths) // count] for i in range(count)]
-    return photos, _readable(list(dict.fromkeys(spread + style_paths)), count, 256)
+    return photos, readable_images(list(dict.fromkeys(spread + style_paths)), count, 256)
 
 
 def _preview_grid(trainer: _DecoderTrainer, photos: list[torch.Tensor], styles: list[torch.Tensor]) -> Image.Image:
@@ -189,19 +173,6 @@ def _preview_grid(trainer: _DecoderTrainer, photos: list[torch.Tensor], styles: 
     return sheet
 
 
-def _resolve_config(config: DecoderTrainingConfig, resume: bool) -> tuple[DecoderTrainingConfig, dict[str, Any] | None]:
-    folder = Path(config.output)
-    state = load_checkpoint(folder) if resume else None
-    if resume and state is None:
-        raise ArgumentError(f"cannot resume: no checkpoint in {folder}")
-    if not resume and (folder / "checkpoint.pt").exists():
-        raise ArgumentError(f"{folder} already holds a training run; pass --resume to continue it")
-    if state is not None:
-        saved = read_config(folder, DecoderTrainingConfig)
-        config = replace(saved, steps=config.steps)  # a resumed run may be extended, nothing else changes
-    return config, state
-
-
 def train_decoder(
     config: DecoderTrainingConfig,
     encoder: VGG19Encoder,
@@ -214,40 +185,23 @@ def train_decoder(
     Raises:
         ArgumentError: bad folders, nothing to resume, or a run folder already in use.
     """
-    config, state = _resolve_config(config, resume)
+    config, state = resolve_run(config, DecoderTrainingConfig, resume=resume)
     trainer = _DecoderTrainer(config, encoder, callback)
     if state is not None:
         trainer.restore(state)
-    folder = trainer.folder
-    folder.mkdir(parents=True, exist_ok=True)
-    write_config(folder, config)
+    trainer.folder.mkdir(parents=True, exist_ok=True)
+    write_config(trainer.folder, config)
     trainer.load_data()
-    log = LossLog(folder / "losses.csv", ["total", "content", "style", "lr", "seconds"], resume_step=trainer.step)
-    preview = _preview_inputs(config)
-    _loop(trainer, log, preview)
+    columns = ["total", "content", "style", "lr", "seconds"]
+    log = LossLog(trainer.folder / "losses.csv", columns, resume_step=trainer.step)
+    trainer.preview_inputs = _preview_inputs(config)
+    run_loop(trainer, steps=config.steps, checkpoint_every=config.checkpoint_every, preview_every=config.preview_every,
+             log=log, columns=["total", "content", "style"], label="training decoder", callback=callback)  # fmt: skip
     return trainer.folder / "decoder.safetensors"
 
 
-def _loop(trainer: _DecoderTrainer, log: LossLog, preview: tuple[list[torch.Tensor], list[torch.Tensor]]) -> None:
-    config, started, first = trainer.config, time.perf_counter(), trainer.step
-    while trainer.step < config.steps:
-        step_started = time.perf_counter()
-        parts = trainer.train_step()
-        lr = trainer.optimizer.param_groups[0]["lr"]
-        log.append(trainer.step, {**parts, "lr": lr, "seconds": time.perf_counter() - step_started})
-        if trainer.step % config.checkpoint_every == 0 or trainer.step == config.steps:
-            save_checkpoint(trainer.folder, trainer.state())
-            _export(trainer)  # the latest decoder is always usable, mid-run included
-            plot_losses(log, trainer.folder / "losses.png", columns=["total", "content", "style"])
-        if trainer.step % config.preview_every == 0 or trainer.step == config.steps:
-            _preview_grid(trainer, *preview).save(trainer.folder / "preview.png")
-        if trainer.callback is not None:
-            done = (trainer.step - first) / max(1, config.steps - first)
-            trainer.callback(ProgressEvent("training decoder", trainer.step, config.steps,
-                                           time.perf_counter() - started, done, parts))  # fmt: skip
-
-
 def _export(trainer: _DecoderTrainer) -> Path:
+    """Write the decoder with what it was trained on, as the file ``--method adain --decoder`` loads."""
     c = trainer.config
     metadata = {
         "kind": DECODER_KIND,
