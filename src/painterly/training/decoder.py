@@ -189,9 +189,9 @@ def train_decoder(
     trainer = _DecoderTrainer(config, encoder, callback)
     if state is not None:
         trainer.restore(state)
+    trainer.load_data()  # before anything is written: bad folders leave no half-made run behind
     trainer.folder.mkdir(parents=True, exist_ok=True)
     write_config(trainer.folder, config)
-    trainer.load_data()
     columns = ["total", "content", "style", "lr", "seconds"]
     log = LossLog(trainer.folder / "losses.csv", columns, resume_step=trainer.step)
     trainer.preview_inputs = _preview_inputs(config)

@@ -1,0 +1,91 @@
+"""Feed-forward training: one and several styles, WGAN-GP, fine-tuning, adding a style, resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from images import make_photo, make_stripes
+from safetensors.torch import load_file
+
+from painterly.errors import ArgumentError
+from painterly.model_files import read_metadata
+from painterly.training.feedforward import FeedForwardTrainingConfig, train_feedforward
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> tuple[Path, list[str]]:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for index in range(3):
+        make_photo(64, 48, seed=index).save(photos / f"p{index}.png")
+    (photos / "broken.png").write_text("not an image")
+    styles = []
+    for index, period in enumerate((3, 7)):
+        path = tmp_path / f"style{index}.png"
+        make_stripes(64, 64, period=period).save(path)
+        styles.append(str(path))
+    return photos, styles
+
+
+def _config(data, output: Path, **overrides: object) -> FeedForwardTrainingConfig:  # type: ignore[no-untyped-def]
+    values: dict[str, object] = {"photos": str(data[0]), "styles": tuple(data[1][:1]), "output": str(output),
+                                 "steps": 3, "batch_size": 2, "crop": 32, "photo_short_side": 40, "style_size": 64,
+                                 "width": 8, "blocks": 1, "checkpoint_every": 2, "preview_every": 3}  # fmt: skip
+    values.update(overrides)
+    return FeedForwardTrainingConfig(**values)  # type: ignore[arg-type]
+
+
+class TestTrainFeedforward:
+    def test_single_style_writes_model_and_lowers_loss(self, tmp_path, data, vgg19) -> None:  # type: ignore[no-untyped-def]
+        events = []
+        path = train_feedforward(_config(data, tmp_path / "run", steps=12, checkpoint_every=6),
+                                 vgg19, callback=events.append)  # fmt: skip
+        metadata = read_metadata(path)
+        assert metadata["kind"] == "stylenet" and metadata["steps"] == 12 and len(metadata["styles"]) == 1
+        losses = [event.losses["style"] for event in events]
+        assert sum(losses[-3:]) < sum(losses[:3])
+        for name in ("config.json", "checkpoint.pt", "losses.csv", "losses.png", "preview.png"):
+            assert (tmp_path / "run" / name).is_file()
+
+    def test_two_styles_take_turns(self, tmp_path, data, vgg19) -> None:  # type: ignore[no-untyped-def]
+        events = []
+        train_feedforward(_config(data, tmp_path / "run", styles=tuple(data[1]), steps=4), vgg19,
+                          callback=events.append)  # fmt: skip
+        assert [event.losses["style_index"] for event in events] == [0.0, 1.0, 0.0, 1.0]
+
+    def test_wgan_gp_trains_a_critic(self, tmp_path, data, vgg19) -> None:  # type: ignore[no-untyped-def]
+        events = []
+        train_feedforward(_config(data, tmp_path / "run", adversarial="wgan-gp"), vgg19, callback=events.append)
+        assert all("penalty" in event.losses and "adversarial" in event.losses for event in events)
+        assert "critic" in torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+
+    def test_adding_a_style_trains_only_its_norms(self, tmp_path, data, vgg19) -> None:  # type: ignore[no-untyped-def]
+        base = train_feedforward(_config(data, tmp_path / "base", steps=2), vgg19)
+        extended = train_feedforward(_config(data, tmp_path / "more", styles=tuple(data[1]), init_from=str(base),
+                                             steps=3), vgg19)  # fmt: skip
+        before, after = load_file(str(base)), load_file(str(extended))
+        assert after["stem.norm.scale"].shape[0] == 2
+        assert torch.equal(before["stem.conv.weight"], after["stem.conv.weight"])  # shared layers frozen
+        assert torch.equal(before["stem.norm.scale"][0], after["stem.norm.scale"][0])  # old style untouched
+        assert len(read_metadata(extended)["styles"]) == 2
+
+    def test_fine_tune_to_new_style(self, tmp_path, data, vgg19) -> None:  # type: ignore[no-untyped-def]
+        base = train_feedforward(_config(data, tmp_path / "base", steps=2), vgg19)
+        tuned = train_feedforward(_config(data, tmp_path / "tuned", styles=(data[1][1],), init_from=str(base)), vgg19)
+        assert not torch.equal(load_file(str(base))["stem.conv.weight"], load_file(str(tuned))["stem.conv.weight"])
+
+    def test_resume_continues(self, tmp_path, data, vgg19) -> None:  # type: ignore[no-untyped-def]
+        run = tmp_path / "run"
+        train_feedforward(_config(data, run, steps=2), vgg19)
+        train_feedforward(_config(data, run, steps=4), vgg19, resume=True)
+        assert read_metadata(run / "model.safetensors")["steps"] == 4
+
+    def test_bad_config(self, tmp_path, data) -> None:  # type: ignore[no-untyped-def]
+        with pytest.raises(ArgumentError, match="at least one style"):
+            _config(data, tmp_path, styles=())
+        with pytest.raises(ArgumentError, match="multiple of 4"):
+            _config(data, tmp_path, crop=30)
+        with pytest.raises(ArgumentError, match="none or wgan-gp"):
+            _config(data, tmp_path, adversarial="lsgan")
