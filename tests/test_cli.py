@@ -228,3 +228,60 @@ class TestTrainDecoderCommand:
                 "--output", str(tmp_path / "run"), "-q"]  # fmt: skip
         assert main(argv) == EXIT_USAGE
         assert "no images" in _error_line(capsys)
+
+
+class TestTrainedModels:
+    @pytest.fixture
+    def model(self, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+        from painterly.model_files import save_model
+        from painterly.nets.transformer import StyleNet
+
+        monkeypatch.setenv("PAINTERLY_HOME", str(tmp_path / "home"))
+        metadata = {"kind": "stylenet", "width": 8, "blocks": 1, "styles": [{"name": "a"}, {"name": "b"}]}
+        return save_model(tmp_path / "home" / "models" / "tiny.safetensors", StyleNet(2, width=8, blocks=1), metadata)
+
+    def test_stylize_with_model_and_blend(self, tmp_path, inputs, model, capsys) -> None:  # type: ignore[no-untyped-def]
+        output = tmp_path / "out.png"
+        argv = ["stylize", str(inputs[0]), "--method", "feedforward", "--model", "tiny", "--blend", "0:0.3,1:0.7",
+                "-o", str(output), "-q"]  # fmt: skip
+        assert main(argv) == 0
+        with Image.open(output) as image:
+            assert image.size == (64, 48)
+
+    @pytest.mark.parametrize(
+        ("extra", "message"),
+        [(["--model", "tiny", "--blend", "4:1"], "blend index 4 is out of range"),
+         (["--model", "tiny", "--blend", "0:0"], "sum to more than 0"),
+         (["--model", "nope"], "unknown model 'nope'"),
+         (["--model", "tiny", "--strength", "2"], "strength must be within 0..1"),
+         (["--model", "tiny", "-s", "x.png"], "drop --style")],
+    )  # fmt: skip
+    def test_bad_input(self, tmp_path, inputs, model, capsys, extra: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+        argv = ["stylize", str(inputs[0]), "--method", "feedforward", "-o", str(tmp_path / "o.png"), "-q", *extra]
+        assert main(argv) == EXIT_USAGE
+        assert message in _error_line(capsys)
+
+    def test_wrong_model_file(self, tmp_path, inputs, capsys) -> None:  # type: ignore[no-untyped-def]
+        (tmp_path / "fake.safetensors").write_bytes(b"0" * 100)
+        argv = ["stylize", str(inputs[0]), "--method", "feedforward", "--model", str(tmp_path / "fake.safetensors"),
+                "-o", str(tmp_path / "o.png")]  # fmt: skip
+        assert main(argv) == EXIT_USAGE
+        assert "not a painterly model file" in _error_line(capsys)
+
+    def test_export_and_models(self, tmp_path, model, capsys) -> None:  # type: ignore[no-untyped-def]
+        pytest.importorskip("onnxruntime")
+        assert main(["export", "tiny", "-o", str(tmp_path / "tiny.onnx")]) == 0
+        assert (tmp_path / "tiny.onnx").stat().st_size > 1000
+        capsys.readouterr()
+        assert main(["export", "tiny", "-o", str(tmp_path / "tiny.onnx")]) == EXIT_USAGE
+        assert "exists; pass --force" in _error_line(capsys)
+        assert main(["models"]) == 0
+        assert "tiny" in capsys.readouterr().out
+
+    def test_optimize_needs_a_style(self, tmp_path, inputs, capsys) -> None:  # type: ignore[no-untyped-def]
+        assert main(["stylize", str(inputs[0]), "-o", str(tmp_path / "o.png")]) == EXIT_USAGE
+        assert "needs at least one --style" in _error_line(capsys)
+
+    def test_train_requires_styles(self, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+        assert main(["train", "--photos", str(tmp_path), "--output", str(tmp_path / "run")]) == EXIT_USAGE
+        assert "--styles is required" in _error_line(capsys)

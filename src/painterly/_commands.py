@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 def run(command: str, options: argparse.Namespace) -> int:
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "stylize": stylize, "info": info, "demo": demo, "train-decoder": train_decoder, "serve": serve,
+        "train": train_feedforward, "export": export, "models": models,
     }  # fmt: skip
     return handlers[command](options)
 
@@ -111,6 +112,10 @@ def stylize(options: argparse.Namespace) -> int:
         raise ArgumentError(f"--jpeg-quality must be within 1..100, got {options.jpeg_quality}")
     device = make_device(options.device)
     stylizer_class = get_method(options.method)
+    if stylizer_class.needs_style_images and not options.style:
+        raise ArgumentError(f"--method {options.method} needs at least one --style image")
+    if options.style and not stylizer_class.needs_style_images:
+        raise ArgumentError(f"--method {options.method} uses its model's styles; drop --style (see --blend)")
     settings = settings_from_options(options.method, options)
     weights = parse_style_weights(options.style_weights, len(options.style))
     output = Path(options.output)
@@ -223,4 +228,38 @@ def serve(options: argparse.Namespace) -> int:
         raise ArgumentError(f"--port must be within 1..65535, got {options.port}")
     print(f"painterly serving on http://{options.host}:{options.port} (jobs in {config.root})", flush=True)
     uvicorn.run(create_app(config), host=options.host, port=options.port, log_level="warning")
+    return 0
+
+
+def train_feedforward(options: argparse.Namespace) -> int:
+    from .training import feedforward
+
+    return _train(options, feedforward.FeedForwardTrainingConfig, feedforward.train_feedforward)
+
+
+def export(options: argparse.Namespace) -> int:
+    from .methods.feedforward import load_stylenet
+    from .onnx_export import export_onnx
+
+    if Path(options.output).suffix.lower() != ".onnx":
+        raise ArgumentError(f"--output should end in .onnx, got {options.output!r}")
+    net, _ = load_stylenet(options.model)
+    print(export_onnx(net, options.output, force=options.force))
+    return 0
+
+
+def models(options: argparse.Namespace) -> int:
+    from .models import list_models
+    from .weights import list_weights
+
+    print("weight sets (encoders):")
+    for spec in list_weights():
+        print(f"  {spec.name:<18} {spec.description}")
+    print("trained models:")
+    found = list_models()
+    for model in found:
+        styles = ", ".join(model.styles) or "-"
+        print(f"  {model.name:<18} {model.origin:<8} {model.metadata.get('kind', '?'):<14} styles: {styles}")
+    if not found:
+        print("  none yet: train one with `painterly train` (or `painterly train-decoder`)")
     return 0

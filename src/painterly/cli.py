@@ -61,6 +61,12 @@ def _add_setting_options(parser: argparse.ArgumentParser, fields_by_method: dict
                 group.add_argument(field.flag, dest=field.name, metavar=metavar, help=text)
 
 
+def _feedforward_fields() -> list[SettingField]:
+    from .training.feedforward import FeedForwardTrainingConfig
+
+    return setting_fields(FeedForwardTrainingConfig)
+
+
 def _service_fields() -> list[SettingField]:
     from .service.config import ServiceConfig
 
@@ -87,7 +93,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     stylize = commands.add_parser("stylize", help="stylize a photo with one or more style images")
     stylize.add_argument("content", help="the photo (JPEG, PNG, WebP, TIFF, …)")
-    stylize.add_argument("--style", "-s", action="append", required=True, help="a style image; repeat to mix styles")
+    stylize.add_argument("--style", "-s", action="append", default=[], help="a style image; repeat to mix styles")
     stylize.add_argument("--style-weights", help="mixing weights, one per --style, e.g. 0.7,0.3 [equal]")
     stylize.add_argument(
         "--output", "-o", required=True, help="result file; format from the extension (.png .jpg .webp)"
@@ -111,6 +117,18 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port [8000]")
     _add_setting_options(serve, {"serve": _service_fields()})
 
+    train = commands.add_parser("train", help="train a feed-forward style model (one or several styles; resumable)")
+    train.add_argument("--resume", action="store_true", help="continue the run in --output from its checkpoint")
+    train.add_argument("--threads", type=int, help="CPU threads for torch [torch's default]")
+    train.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _add_setting_options(train, {"train": _feedforward_fields()})
+
+    export = commands.add_parser("export", help="export a trained style model to ONNX")
+    export.add_argument("model", help="model name (painterly models) or file")
+    export.add_argument("--output", "-o", required=True, help="the .onnx file to write")
+    export.add_argument("--force", "-f", action="store_true", help="overwrite the output if it exists")
+
+    commands.add_parser("models", help="list weight sets and trained models (bundled and yours)")
     commands.add_parser("info", help="versions, weights, methods and threads")
     demo = commands.add_parser("demo", help="stylize the bundled sample photo with the bundled sample style")
     demo.add_argument("--output-dir", "-o", default="demo-output", help="folder for inputs and result [demo-output]")

@@ -141,3 +141,28 @@ class TestErrors:
         job = client.post("/api/jobs", files=job_files()).json()
         response = client.get(f"/api/jobs/{job['id']}/result")
         assert response.status_code == 409 and "queued" in response.json()["detail"]
+
+
+class TestTrainedModelJobs:
+    @pytest.fixture
+    def with_model(self, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+        from painterly.model_files import save_model
+        from painterly.nets.transformer import StyleNet
+
+        monkeypatch.setenv("PAINTERLY_HOME", str(tmp_path / "home"))
+        metadata = {"kind": "stylenet", "width": 8, "blocks": 1, "styles": [{"name": "a"}]}
+        save_model(tmp_path / "home" / "models" / "tiny.safetensors", StyleNet(1, width=8, blocks=1), metadata)
+
+    def test_model_by_name_without_style_images(self, with_model, client) -> None:  # type: ignore[no-untyped-def]
+        listing = client.get("/api/models").json()
+        assert {"name": "tiny", "origin": "user", "kind": "stylenet", "styles": ["a"]} in listing["models"]
+        files = [("photo", ("p.png", png_bytes(make_photo()), "image/png"))]
+        job = client.post("/api/jobs", files=files, data={"method": "feedforward", "settings": '{"model": "tiny"}'})
+        assert job.status_code == 201, job.text
+        assert wait_for(client, job.json()["id"])["state"] == "done"
+
+    def test_model_paths_refused(self, with_model, client, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        settings = '{"model": "' + str(tmp_path / "home" / "models" / "tiny.safetensors") + '"}'
+        files = [("photo", ("p.png", png_bytes(make_photo()), "image/png"))]
+        response = client.post("/api/jobs", files=files, data={"method": "feedforward", "settings": settings})
+        assert response.status_code == 422 and response.json()["field"] == "model"

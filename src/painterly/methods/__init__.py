@@ -25,7 +25,7 @@ __all__ = [
 ]  # fmt: skip
 
 # Modules that register a method when imported; importing them lazily keeps `painterly --help` fast.
-METHOD_MODULES: tuple[str, ...] = ("optimize", "adain")
+METHOD_MODULES: tuple[str, ...] = ("optimize", "adain", "feedforward")
 
 
 def load_all() -> None:

@@ -61,6 +61,7 @@ class Stylizer(abc.ABC):
     name: ClassVar[str]
     Settings: ClassVar[type]
     summary: ClassVar[str] = ""
+    needs_style_images: ClassVar[bool] = True  # False for trained models, whose styles are built in
 
     def __init__(self, settings: Any = None, *, device: torch.device | str = "cpu") -> None:
         self.settings = settings if settings is not None else self.Settings()
@@ -87,9 +88,11 @@ class Stylizer(abc.ABC):
         Raises:
             ArgumentError: no style, or weights that do not fit the styles.
         """
-        if not styles:
+        if not styles and self.needs_style_images:
             raise ArgumentError("give at least one style image", name="styles")
-        weights = normalize_weights(style_weights, len(styles))
+        if styles and not self.needs_style_images:
+            raise ArgumentError(f"method {self.name} uses its model's styles; drop the style images", name="styles")
+        weights = normalize_weights(style_weights, len(styles)) if styles else []
         return self._stylize(content, list(styles), weights, callback)
 
     @abc.abstractmethod

@@ -97,15 +97,27 @@ def _parse_settings(method: str, text: str) -> dict[str, Any]:
     for name, value in raw.items():
         if name not in fields:
             raise ArgumentError(f"unknown setting {name!r} for method {method}", name=name)
-        if name in ("init", "mask", "decoder", "weights") and value not in (None, "content", "random", "bundled",
-                                                                             "vgg19.caffe_q8"):  # fmt: skip
-            raise ArgumentError(f"{name}: server-side file paths are not accepted", name=name)
+        _refuse_server_paths(name, value)
         text_value = ",".join(map(str, value)) if isinstance(value, list) else str(value)
         values[name] = parse_value(fields[name], text_value)
     if "save_every" in fields and "save_every" not in values:
         values["save_every"] = _PREVIEW_EVERY  # the page shows intermediate results of long methods
     build_settings(stylizer_class.Settings, values)  # full validation, raises ArgumentError with the field
     return values
+
+
+_SAFE_VALUES = {"init": {"content", "random"}, "decoder": {"bundled"}, "weights": {"vgg19.caffe_q8"}, "mask": set()}
+
+
+def _refuse_server_paths(name: str, value: Any) -> None:
+    """Settings that name files may only name things the server offers, never paths on its disk."""
+    if name == "model":
+        from ..models import list_models
+
+        if value not in {model.name for model in list_models()}:
+            raise ArgumentError(f"unknown model {value!r}; GET /api/models lists them", name=name)
+    elif name in _SAFE_VALUES and value is not None and value not in _SAFE_VALUES[name]:
+        raise ArgumentError(f"{name}: server-side file paths are not accepted", name=name)
 
 
 def _routes(app: FastAPI, config: ServiceConfig) -> None:
@@ -115,15 +127,22 @@ def _routes(app: FastAPI, config: ServiceConfig) -> None:
 
     @app.get("/api/models")
     async def models() -> dict[str, Any]:
-        return {"methods": {name: {"summary": get_method(name).summary,
-                                   "settings": [_field_json(f) for f in setting_fields(get_method(name).Settings)]}
-                            for name in list_methods()}}  # fmt: skip
+        from ..models import list_models
+
+        methods = {}
+        for name in list_methods():
+            method = get_method(name)
+            methods[name] = {"summary": method.summary, "needs_style_images": method.needs_style_images,
+                             "settings": [_field_json(f) for f in setting_fields(method.Settings)]}  # fmt: skip
+        trained = [{"name": m.name, "origin": m.origin, "kind": m.metadata.get("kind"), "styles": m.styles}
+                   for m in list_models()]  # fmt: skip
+        return {"methods": methods, "models": trained}
 
     @app.post("/api/jobs", status_code=201)
     async def submit(
         request: Request,
         photo: UploadFile = File(..., description="the photo"),
-        styles: list[UploadFile] = File(..., description="one or more style images"),
+        styles: list[UploadFile] = File(default=[], description="style images (none for trained models)"),
         method: str = Form("optimize"),
         settings: str = Form("{}", description="JSON object of the method's settings"),
         style_weights: str = Form("", description="comma-separated weights, one per style"),
@@ -131,10 +150,13 @@ def _routes(app: FastAPI, config: ServiceConfig) -> None:
         store: JobStore = request.app.state.store
         if store.count_active() >= config.max_queued:
             raise HTTPException(429, f"the queue is full ({config.max_queued} jobs); try again later")
-        if not 1 <= len(styles) <= config.max_styles:
+        needs_styles = get_method(method).needs_style_images
+        if needs_styles and not 1 <= len(styles) <= config.max_styles:
             raise ArgumentError(f"give 1 to {config.max_styles} style images", name="styles")
+        if styles and not needs_styles:
+            raise ArgumentError(f"method {method} uses its model's styles; send no style images", name="styles")
         values = _parse_settings(method, settings)
-        weights = _parse_weights(style_weights, len(styles))
+        weights = _parse_weights(style_weights, len(styles)) if styles else None
         images = [open_image(await _read_upload(photo, config, "photo"), max_pixels=config.max_pixels, label="photo")]
         for upload in styles:
             data = await _read_upload(upload, config, "style image")

@@ -5,9 +5,15 @@ let models = {};
 let current = null;  // id of the job whose progress is shown
 let source = null;   // its EventSource
 
+let trained = [];      // trained style models (GET /api/models → models)
+let chosenModel = null;
+
 async function loadModels() {
   const response = await fetch("/api/models");
-  models = (await response.json()).methods;
+  const listing = await response.json();
+  models = listing.methods;
+  trained = listing.models.filter((m) => m.kind === "stylenet");
+  renderGallery();
   for (const name of Object.keys(models)) {
     const option = document.createElement("option");
     option.value = name; option.textContent = name;
@@ -22,6 +28,7 @@ const SHOWN = {
   size: { min: 64, max: 1024, step: 32, value: 384, label: "Size (long side, px)" },
   style_weight: { min: 0, max: 50, step: 1, label: "Style strength (β)" },
   alpha: { min: 0, max: 1, step: 0.05, label: "Style strength (α)" },
+  strength: { min: 0, max: 1, step: 0.05, label: "Style strength" },
   quality: { label: "Quality" },
   preserve_color: { label: "Keep the photo's colours" },
 };
@@ -60,6 +67,26 @@ function renderSettings() {
     input.setAttribute("aria-label", shown.label);
     label.appendChild(input);
     box.appendChild(label);
+  }
+}
+
+function renderGallery() {
+  const gallery = $("model-gallery");
+  if (!trained.length) return;
+  gallery.innerHTML = "";
+  for (const model of trained) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "model";
+    button.setAttribute("role", "radio");
+    button.setAttribute("aria-checked", "false");
+    button.textContent = `${model.name} (${model.styles.join(", ")})`;
+    button.addEventListener("click", () => {
+      chosenModel = chosenModel === model.name ? null : model.name;
+      for (const other of gallery.children) other.setAttribute("aria-checked", String(other === button && !!chosenModel));
+      if (chosenModel) { $("method").value = "feedforward"; renderSettings(); }
+    });
+    gallery.appendChild(button);
   }
 }
 
@@ -103,21 +130,23 @@ function wireDrop(zoneId, inputId, onFiles) {
 async function submit(event) {
   event.preventDefault();
   $("form-error").textContent = "";
-  if (!$("photo").files.length || !$("styles").files.length) {
-    $("form-error").textContent = "Choose a photo and at least one style image.";
+  const needsStyles = models[$("method").value].needs_style_images;
+  if (!$("photo").files.length || (needsStyles && !$("styles").files.length)) {
+    $("form-error").textContent = needsStyles ? "Choose a photo and at least one style image." : "Choose a photo.";
     return;
   }
   const body = new FormData();
   body.append("photo", $("photo").files[0]);
-  for (const file of $("styles").files) body.append("styles", file);
+  if (needsStyles) for (const file of $("styles").files) body.append("styles", file);
   body.append("method", $("method").value);
   const settings = {};
   for (const input of document.querySelectorAll("[data-setting]")) {
     settings[input.dataset.setting] = input.type === "range" ? Number(input.value) : input.value;
   }
+  if (!needsStyles && chosenModel) settings.model = chosenModel;
   body.append("settings", JSON.stringify(settings));
   const weights = [...document.querySelectorAll(".style-weight")].map((w) => w.value);
-  if (weights.length > 1) body.append("style_weights", weights.join(","));
+  if (needsStyles && weights.length > 1) body.append("style_weights", weights.join(","));
   $("submit").disabled = true;
   try {
     const response = await fetch("/api/jobs", { method: "POST", body });

@@ -1,0 +1,101 @@
+"""Trained-model method: blending, strength, sizes, the ONNX engine, and model lookup by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from painterly.errors import ArgumentError, WeightsError
+from painterly.methods.feedforward import FeedForwardSettings, FeedForwardStylizer, parse_blend
+from painterly.model_files import save_model
+from painterly.models import list_models, resolve_model
+from painterly.nets.transformer import ConditionalInstanceNorm, StyleNet
+from painterly.onnx_export import ONNX_TOLERANCE
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PAINTERLY_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def model_path(home: Path) -> Path:
+    torch.manual_seed(3)
+    net = StyleNet(2, width=8, blocks=1)
+    with torch.no_grad():
+        for module in net.modules():
+            if isinstance(module, ConditionalInstanceNorm):
+                module.shift[1].add_(0.7)  # make the two styles visibly different
+    metadata = {"kind": "stylenet", "width": 8, "blocks": 1, "styles": [{"name": "a"}, {"name": "b"}]}
+    return save_model(home / "models" / "tiny.safetensors", net, metadata)
+
+
+def _stylizer(**settings: object) -> FeedForwardStylizer:
+    return FeedForwardStylizer(FeedForwardSettings(**settings))  # type: ignore[arg-type]
+
+
+class TestParseBlend:
+    def test_values(self) -> None:
+        torch.testing.assert_close(parse_blend("0:0.7,2:0.3", 3), torch.tensor([[0.7, 0.0, 0.3]]))
+        torch.testing.assert_close(parse_blend("", 2), torch.tensor([[1.0, 0.0]]))
+        torch.testing.assert_close(parse_blend("1", 2), torch.tensor([[0.0, 1.0]]))
+
+    @pytest.mark.parametrize(("text", "message"), [("3:1", "out of range"), ("0:0", "sum to more than 0"),
+                                                   ("a:b", "not INDEX:WEIGHT"), ("0:-1", "≥ 0")])  # fmt: skip
+    def test_rejects(self, text: str, message: str) -> None:
+        with pytest.raises(ArgumentError, match=message):
+            parse_blend(text, 3)
+
+
+class TestStylize:
+    def test_size_blend_strength(self, model_path: Path, photo: Image.Image) -> None:
+        odd = photo.resize((61, 37))
+        first = _stylizer(model="tiny").stylize(odd, [])
+        assert first.size == (61, 37)
+        second = _stylizer(model="tiny", blend="1:1").stylize(odd, [])
+        assert np.abs(np.asarray(first, np.float32) - np.asarray(second, np.float32)).mean() > 5
+        unchanged = _stylizer(model=str(model_path), strength=0.0).stylize(odd, [])
+        assert np.array_equal(np.asarray(unchanged), np.asarray(odd))
+        assert _stylizer(model="tiny", size=32).stylize(odd, []).size == (32, 19)
+
+    def test_rejects_style_images(self, model_path: Path, photo: Image.Image) -> None:
+        with pytest.raises(ArgumentError, match="uses its model's styles"):
+            _stylizer(model="tiny").stylize(photo, [photo])
+
+    def test_onnx_matches_torch(self, model_path: Path, photo: Image.Image) -> None:
+        pytest.importorskip("onnxruntime")
+        torch_result = _stylizer(model="tiny", blend="0:0.5,1:0.5", precision="float32")
+        onnx_result = _stylizer(model="tiny", blend="0:0.5,1:0.5", engine="onnx")
+        image = torch.rand(1, 3, 40, 56)
+        with torch.no_grad():
+            expected = torch_result._run(image)
+        difference = (onnx_result._run(image) - expected).abs().max().item()
+        assert difference < ONNX_TOLERANCE
+        assert np.abs(np.asarray(torch_result.stylize(photo, []), np.int16)
+                      - np.asarray(onnx_result.stylize(photo, []), np.int16)).max() <= 1  # fmt: skip
+
+
+class TestModels:
+    def test_lookup(self, model_path: Path) -> None:
+        names = [(m.name, m.origin, m.styles) for m in list_models("stylenet")]
+        assert ("tiny", "user", ["a", "b"]) in names
+        assert resolve_model("tiny", "stylenet") == model_path
+        with pytest.raises(WeightsError, match="unknown model 'nope'; known stylenet models: tiny"):
+            resolve_model("nope", "stylenet")
+
+    def test_settings_need_a_model(self) -> None:
+        with pytest.raises(ArgumentError, match="choose a model"):
+            FeedForwardSettings()
+
+    def test_corrupt_model_file(self, home: Path) -> None:
+        (home / "models").mkdir(parents=True)
+        bad = home / "models" / "bad.safetensors"
+        bad.write_bytes(b"junk")
+        assert "bad" not in [m.name for m in list_models()]  # skipped in listings
+        with pytest.raises(WeightsError, match="not a painterly model file"):
+            _stylizer(model=str(bad))
