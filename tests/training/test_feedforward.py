@@ -89,3 +89,16 @@ class TestTrainFeedforward:
             _config(data, tmp_path, crop=30)
         with pytest.raises(ArgumentError, match="none or wgan-gp"):
             _config(data, tmp_path, adversarial="lsgan")
+
+
+def test_provenance_from_manifest(tmp_path: Path) -> None:
+    from painterly.training.feedforward import provenance
+
+    (tmp_path / "data" / "styles").mkdir(parents=True)
+    (tmp_path / "data" / "styles" / "wave.jpg").write_bytes(b"x")
+    (tmp_path / "data" / "manifest.csv").write_text(
+        "file,width,height,source,repo,path,license\nstyles/wave.jpg,1,1,met,o/r,img/wave.jpg,CC0\n"
+    )
+    info = provenance(str(tmp_path / "data" / "styles" / "wave.jpg"))
+    assert info["licence"] == "CC0" and info["source"] == "met" and info["file"] == "styles/wave.jpg"
+    assert "unknown" in provenance(str(tmp_path / "elsewhere.jpg"))["licence"]

@@ -211,11 +211,33 @@ class _FeedForwardTrainer:
         c = self.config
         metadata = {
             "kind": MODEL_KIND, "width": self.net.width, "blocks": self.net.blocks,
-            "styles": [{"name": Path(p).stem, "source": p} for p in c.styles], "steps": self.step,
+            "styles": [{"name": Path(p).stem, **provenance(p)} for p in c.styles], "steps": self.step,
             "photos": c.photos, "adversarial": c.adversarial, "init_from": c.init_from,
             "weights": {"content": c.content_weight, "style": c.style_weight, "tv": c.tv_weight},
         }  # fmt: skip
         return save_model(self.folder / "model.safetensors", self.net, metadata)
+
+
+def provenance(path: str) -> dict[str, str]:
+    """Where a style image came from and its licence, from a ``manifest.csv`` in a folder above it.
+
+    The shared data set records source, repository, path and licence per file; a model trained
+    on one of its paintings carries those into its metadata (the painting itself never ships).
+    """
+    import csv
+
+    image = Path(path).resolve()
+    for folder in image.parents:
+        manifest = folder / "manifest.csv"
+        if manifest.is_file():
+            relative = image.relative_to(folder).as_posix()
+            with manifest.open(newline="") as stream:
+                for row in csv.DictReader(stream):
+                    if row.get("file") == relative:
+                        return {"file": relative, "source": row.get("source", ""), "repository": row.get("repo", ""),
+                                "original_path": row.get("path", ""), "licence": row.get("license", "")}  # fmt: skip
+            break
+    return {"file": image.name, "licence": "unknown (not in a data manifest): check before distributing"}
 
 
 def _crop4(image: torch.Tensor) -> torch.Tensor:
