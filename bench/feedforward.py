@@ -17,6 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -88,14 +89,14 @@ def training_rows(data: Path, work: Path) -> list[list[str]]:
     """Images/s over 10 steps from scratch, then over 10 steps adding one style by its norms."""
     encoder = cached_encoder("vgg19.caffe_q8", "max", "relu5_1")
     styles = sorted((data / "styles" / "train").glob("hokusai__*.jpg"))[:2]
-    base = FeedForwardTrainingConfig(photos=str(data / "photos" / "train"), styles=(str(styles[0]),),
-                                     output=str(work / "scratch"), steps=12, checkpoint_every=12, preview_every=12)  # fmt: skip
+    base = FeedForwardTrainingConfig(
+        photos=str(data / "photos" / "train"), styles=(str(styles[0]),), output=str(work / "scratch"),
+        steps=12, checkpoint_every=12, preview_every=12,
+    )  # fmt: skip
+    extend = replace(base, styles=tuple(map(str, styles)), output=str(work / "extend"),
+                     init_from=str(work / "scratch" / "model.safetensors"))  # fmt: skip
     rows = []
-    for label, config in (("from scratch", base), ("add a style (norms only)", None)):
-        if config is None:
-            config = FeedForwardTrainingConfig(**{**base.__dict__, "styles": tuple(map(str, styles)),
-                                                  "output": str(work / "extend"),
-                                                  "init_from": str(work / "scratch" / "model.safetensors")})  # fmt: skip
+    for label, config in (("from scratch", base), ("add a style (norms only)", extend)):
         seconds: list[float] = []
         train_feedforward(config, encoder, callback=lambda e: seconds.append(e.elapsed))  # noqa: B023
         per_step = (seconds[-1] - seconds[1]) / (len(seconds) - 2)  # skip the first step's warm-up
