@@ -41,7 +41,12 @@ def _method_fields() -> dict[str, list[SettingField]]:
 
 
 def _add_setting_options(parser: argparse.ArgumentParser, fields_by_method: dict[str, list[SettingField]]) -> None:
-    group = parser.add_argument_group("method settings (defaults in brackets)")
+    group = parser.add_argument_group("settings (defaults in brackets)")
+    defaults: dict[str, dict[str, str]] = {}
+    for method, fields in fields_by_method.items():
+        for field in fields:
+            required = field.default is dataclasses.MISSING
+            defaults.setdefault(field.name, {})[method] = "required" if required else _default_text(field.default)
     seen: set[str] = set()
     for fields in fields_by_method.values():
         for field in fields:
@@ -49,8 +54,11 @@ def _add_setting_options(parser: argparse.ArgumentParser, fields_by_method: dict
                 continue
             seen.add(field.name)
             metavar = "{" + ",".join(field.choices) + "}" if field.choices else field.kind.__name__.upper()
-            required = field.default is dataclasses.MISSING
-            text = f"{field.help} [{'required' if required else _default_text(field.default)}]"
+            by_method = defaults[field.name]
+            # A setting several methods share may default differently in each: say so.
+            shown = next(iter(by_method.values())) if len(set(by_method.values())) == 1 else \
+                ", ".join(f"{method}: {value}" for method, value in by_method.items())  # fmt: skip
+            text = f"{field.help} [{shown}]"
             if field.is_list:
                 metavar += ",…"
             if field.name == "preserve_color":  # bare --preserve-color means the paper's preferred mode
@@ -82,7 +90,7 @@ def _training_fields() -> list[SettingField]:
 def _default_text(value: Any) -> str:
     if isinstance(value, tuple):
         return ",".join(map(str, value))
-    return "preset" if value is None else str(value)
+    return "auto" if value is None else str(value)
 
 
 def _build_parser() -> argparse.ArgumentParser:
