@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from ._atomic import atomic_path
 from .errors import ImageError, OutputError
 
 __all__ = [
@@ -216,24 +216,8 @@ def save_image(
     if image_format in ("JPEG", "WEBP"):
         options["quality"] = jpeg_quality
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent or ".")
+        with atomic_path(target) as temporary:
+            image.convert("RGB").save(temporary, format=image_format, **options)
     except OSError as error:
-        raise OutputError(f"cannot write in {target.parent}: {error.strerror or error}", path=str(target)) from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            image.convert("RGB").save(stream, format=image_format, **options)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the user's usual mode
-        os.replace(temporary, target)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
         raise OutputError(f"cannot write {target}: {error.strerror or error}", path=str(target)) from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     return target
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current

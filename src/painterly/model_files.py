@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from ._atomic import atomic_path
 from .errors import WeightsError
 
 __all__ = ["load_into", "read_metadata", "save_model"]
@@ -32,14 +32,8 @@ def save_model(path: str | os.PathLike[str], model: nn.Module, metadata: dict[st
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tensors = {key: value.detach().contiguous().cpu() for key, value in model.state_dict().items()}
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(handle)
-    try:
-        save_file(tensors, temporary, metadata={_METADATA_KEY: json.dumps(metadata, sort_keys=True)})
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_path(target) as temporary:
+        save_file(tensors, str(temporary), metadata={_METADATA_KEY: json.dumps(metadata, sort_keys=True)})
     return target
 
 

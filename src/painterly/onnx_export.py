@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from ._atomic import atomic_path
 from .errors import OutputError, PainterlyError
 from .nets.transformer import StyleNet
 from .weights import painterly_home
@@ -42,20 +42,15 @@ def export_onnx(net: StyleNet, path: str | os.PathLike[str], *, force: bool = Fa
     example = (torch.rand(1, 3, 64, 64), torch.full((1, net.styles), 1.0 / net.styles))
     dynamic = {"image": {0: "batch", 2: "height", 3: "width"}, "style_weights": {0: "batch"},
                "output": {0: "batch", 2: "height", 3: "width"}}  # fmt: skip
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(handle)
     try:
-        with warnings.catch_warnings():
+        with atomic_path(target) as temporary, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the exporter warns about its own deprecation and instance norm mode
-            torch.onnx.export(net, example, temporary, input_names=["image", "style_weights"], output_names=["output"],
-                              dynamic_axes=dynamic, opset_version=17, dynamo=False)  # fmt: skip
-        os.replace(temporary, target)
+            torch.onnx.export(
+                net, example, str(temporary), input_names=["image", "style_weights"], output_names=["output"],
+                dynamic_axes=dynamic, opset_version=17, dynamo=False,
+            )  # fmt: skip
     except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
         raise OutputError(f"cannot write {target}: {error}", path=str(target)) from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     return target
 
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from .._atomic import atomic_path
 from ..errors import ArgumentError, WeightsError
 
 __all__ = [
@@ -33,14 +32,8 @@ CONFIG_NAME = "config.json"
 
 def _atomic_write(target: Path, write: Any) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            write(stream)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_path(target) as temporary, temporary.open("wb") as stream:
+        write(stream)
 
 
 def save_checkpoint(folder: Path, state: dict[str, Any]) -> Path:
