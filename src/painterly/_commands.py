@@ -172,6 +172,7 @@ def demo(options: argparse.Namespace) -> int:
     save_image(result, output, force=True)  # the demo folder is ours; rerunning replaces its result
     print(f"photo:  {photo_path}\nstyle:  {style_path}\nresult: {output}")
     print(f"same from the CLI: painterly stylize {photo_path} --style {style_path} --style-weight 6 -o out.png")
+    _demo_trained_models(photo, folder)
     return 0
 
 
@@ -229,6 +230,21 @@ def serve(options: argparse.Namespace) -> int:
     print(f"painterly serving on http://{options.host}:{options.port} (jobs in {config.root})", flush=True)
     uvicorn.run(create_app(config), host=options.host, port=options.port, log_level="warning")
     return 0
+
+
+def _demo_trained_models(photo: Image.Image, folder: Path) -> None:
+    """Each bundled trained model on the sample photo: real time, so the demo shows them all."""
+    from .methods.feedforward import FeedForwardSettings, FeedForwardStylizer
+    from .models import list_models
+
+    for model in list_models("stylenet"):
+        if model.origin != "bundled":
+            continue
+        for index, style in enumerate(model.styles):
+            stylizer = FeedForwardStylizer(FeedForwardSettings(model=model.name, blend=f"{index}:1"))
+            output = folder / f"astronaut_{model.name}_{index}.png"
+            save_image(stylizer.stylize(photo, []), output, force=True)
+            print(f"model {model.name} ({style}): {output}")
 
 
 def train_feedforward(options: argparse.Namespace) -> int:

@@ -70,7 +70,7 @@ def write_samples(folder: str | Path) -> tuple[Path, Path]:
     """Write the sample photo and style into ``folder`` (created if needed); return their paths."""
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
-    photo_path, style_path = target / "astronaut.png", target / "swirls_style.png"
+    photo_path, style_path = target / "astronaut.png", target / "brushstrokes_style.png"
     sample_photo().save(photo_path)
     sample_style().save(style_path)
     return photo_path, style_path
