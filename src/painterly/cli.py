@@ -93,6 +93,15 @@ def _default_text(value: Any) -> str:
     return "auto" if value is None else str(value)
 
 
+def _add_training_command(commands: Any, name: str, text: str, fields: list[SettingField]) -> None:
+    """A training subcommand: its config's fields as options, plus resume, threads and quiet."""
+    train = commands.add_parser(name, help=text)
+    train.add_argument("--resume", action="store_true", help="continue the run in --output from its checkpoint")
+    train.add_argument("--threads", type=int, help="CPU threads for torch [torch's default]")
+    train.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _add_setting_options(train, {name: fields})
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="painterly", description="Turn photos into artworks with neural style transfer.")
     parser.add_argument("--version", action="version", version=f"painterly {__version__}")
@@ -114,22 +123,16 @@ def _build_parser() -> argparse.ArgumentParser:
     stylize.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     _add_setting_options(stylize, _method_fields())
 
-    train = commands.add_parser("train-decoder", help="train the AdaIN decoder (resumable; see docs/adain-training.md)")
-    train.add_argument("--resume", action="store_true", help="continue the run in --output from its checkpoint")
-    train.add_argument("--threads", type=int, help="CPU threads for torch [torch's default]")
-    train.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    _add_setting_options(train, {"train-decoder": _training_fields()})
+    _add_training_command(commands, "train-decoder", "train the AdaIN decoder (resumable; see docs/adain-training.md)",
+                          _training_fields())  # fmt: skip
 
     serve = commands.add_parser("serve", help="start the web app and REST API (default http://127.0.0.1:8000)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on [127.0.0.1]")
     serve.add_argument("--port", type=int, default=8000, help="port [8000]")
     _add_setting_options(serve, {"serve": _service_fields()})
 
-    train = commands.add_parser("train", help="train a feed-forward style model (one or several styles; resumable)")
-    train.add_argument("--resume", action="store_true", help="continue the run in --output from its checkpoint")
-    train.add_argument("--threads", type=int, help="CPU threads for torch [torch's default]")
-    train.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    _add_setting_options(train, {"train": _feedforward_fields()})
+    _add_training_command(commands, "train", "train a feed-forward style model (one or several styles; resumable)",
+                          _feedforward_fields())  # fmt: skip
 
     export = commands.add_parser("export", help="export a trained style model to ONNX")
     export.add_argument("model", help="model name (painterly models) or file")

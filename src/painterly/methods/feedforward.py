@@ -133,7 +133,8 @@ class FeedForwardStylizer(Stylizer):
             output = color.restore_chroma(output, photo)
         elif self.settings.preserve_color == "histogram":
             output = color.match_color(output, photo)
-        output = self.settings.strength * output + (1 - self.settings.strength) * photo
+        if self.settings.strength < 1.0:
+            output = self.settings.strength * output + (1 - self.settings.strength) * photo
         if callback is not None:
             callback(ProgressEvent("feedforward", 1, 1, time.perf_counter() - started, 1.0))
         return tensor_to_image(output)
