@@ -33,3 +33,8 @@ class TestStylize:
             painterly.stylize(photo, stripes, colour="blue")
         with pytest.raises(ArgumentError, match="unknown method"):
             painterly.stylize(photo, stripes, method="nope")
+
+
+def test_trained_model_without_style_images(photo) -> None:  # type: ignore[no-untyped-def]
+    result = painterly.stylize(photo, method="feedforward", model="hokusai_wave")
+    assert result.size == photo.size

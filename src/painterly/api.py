@@ -24,7 +24,7 @@ def _as_image(source: ImageSource, label: str) -> Image.Image:
 
 def stylize(
     content: ImageSource,
-    styles: ImageSource | Sequence[ImageSource],
+    styles: ImageSource | Sequence[ImageSource] = (),
     *,
     method: str = "optimize",
     style_weights: Sequence[float] | None = None,
@@ -36,7 +36,8 @@ def stylize(
 
     Args:
         content: the photo, as a path or a PIL image.
-        styles: one style (path or PIL image) or several, mixed with ``style_weights``.
+        styles: one style (path or PIL image) or several, mixed with ``style_weights``; none for
+            methods whose styles are trained in (``method="feedforward", model="hokusai_wave"``).
         method: a registered method name (``painterly.list_methods()``).
         style_weights: one weight αᵢ ≥ 0 per style; normalized to sum to 1. Default: equal.
         callback: receives a ``ProgressEvent`` per step (the library itself never prints).
