@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +46,17 @@ def run_child(command: list[str]) -> ChildRun:
     seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     return ChildRun(seconds, usage.ru_maxrss / 1024, process.returncode, stderr[-2000:])
+
+
+def median_seconds(run: Callable[[], object], repeats: int = 5) -> float:
+    """Median wall time of ``run`` over ``repeats`` calls, after one warm-up call (lazy initialization)."""
+    run()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
 def conv_peak_gflops(dtype: torch.dtype, *, repeats: int = 10) -> float:

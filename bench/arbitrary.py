@@ -16,7 +16,7 @@ import sys
 import time
 
 import torch
-from _common import RESULTS, labelled_row, machine_line, markdown_table, require_shared_data
+from _common import RESULTS, labelled_row, machine_line, markdown_table, median_seconds, require_shared_data
 from PIL import Image
 
 from painterly.image_io import load_image, resize_long_side
@@ -26,26 +26,15 @@ from painterly.metrics import gram_ratio
 
 STYLES = ("fns_candy.jpg", "fns_la_muse.jpg", "fns_wave.jpg", "sanet_rain_princess.jpg", "titu_blue_swirls.jpg")
 PHOTO_COUNT = 10
-REPEATS = 5
-
-
-def _median_seconds(run, repeats: int = REPEATS) -> float:  # type: ignore[no-untyped-def]
-    run()  # warm-up: first calls pay for lazy initialization
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def speed_rows(ours: AdaINStylizer, theirs, photo: Image.Image, style: Image.Image) -> list[list[str]]:  # type: ignore[no-untyped-def]
     """Each tool timed on its own: onnxruntime's spinning worker threads would otherwise steal torch's cores."""
     sizes = {"512 px long side": (512, 384), "1024×768": (1024, 768)}
     images = {label: photo.resize(size, Image.Resampling.LANCZOS) for label, size in sizes.items()}
-    mine = {label: _median_seconds(lambda: ours.stylize(image, [style])) for label, image in images.items()}  # noqa: B023
+    mine = {label: median_seconds(lambda: ours.stylize(image, [style])) for label, image in images.items()}  # noqa: B023
     time.sleep(1.0)
-    other = {label: _median_seconds(lambda: theirs.stylize_with(image, style, max_size=max(image.size)))  # noqa: B023
+    other = {label: median_seconds(lambda: theirs.stylize_with(image, style, max_size=max(image.size)))  # noqa: B023
              for label, image in images.items()}  # fmt: skip
     return [
         [label, f"{mine[label]:.3f}", f"{other[label]:.3f}", f"{other[label] / mine[label]:.2f}×"] for label in sizes

