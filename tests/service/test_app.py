@@ -150,12 +150,14 @@ class TestTrainedModelJobs:
         from painterly.nets.transformer import StyleNet
 
         monkeypatch.setenv("PAINTERLY_HOME", str(tmp_path / "home"))
-        metadata = {"kind": "stylenet", "width": 8, "blocks": 1, "styles": [{"name": "a"}]}
+        metadata = {"kind": "stylenet", "width": 8, "blocks": 1, "styles": [{"name": "a"}],
+                    "previews": ["data:image/jpeg;base64,AAAA"]}  # fmt: skip
         save_model(tmp_path / "home" / "models" / "tiny.safetensors", StyleNet(1, width=8, blocks=1), metadata)
 
     def test_model_by_name_without_style_images(self, with_model, client) -> None:  # type: ignore[no-untyped-def]
         listing = client.get("/api/models").json()
-        assert {"name": "tiny", "origin": "user", "kind": "stylenet", "styles": ["a"]} in listing["models"]
+        assert {"name": "tiny", "origin": "user", "kind": "stylenet", "styles": ["a"],
+                "previews": ["data:image/jpeg;base64,AAAA"]} in listing["models"]  # fmt: skip
         files = [("photo", ("p.png", png_bytes(make_photo()), "image/png"))]
         job = client.post("/api/jobs", files=files, data={"method": "feedforward", "settings": '{"model": "tiny"}'})
         assert job.status_code == 201, job.text

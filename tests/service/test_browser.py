@@ -15,11 +15,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
-@pytest.mark.browser
-def test_upload_and_see_result(tmp_path: Path) -> None:
+def _playwright():  # type: ignore[no-untyped-def]
     playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (make test installs it where it can)")
+    return playwright_api
+
+
+@pytest.mark.browser
+def test_upload_and_see_result(tmp_path: Path) -> None:
+    playwright_api = _playwright()
     make_photo(96, 72).save(tmp_path / "photo.png")
     make_stripes(96, 96).save(tmp_path / "style.png")
     port = free_port()
@@ -42,6 +47,35 @@ def test_upload_and_see_result(tmp_path: Path) -> None:
             assert width == 64
             assert "done" in page.inner_text("#stage")
             page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+            browser.close()
+    finally:
+        server.kill()
+        server.wait(10)
+
+
+@pytest.mark.browser
+def test_pick_a_bundled_model_from_its_preview(tmp_path: Path) -> None:
+    """The gallery shows each bundled model's own rendering of the sample photo; clicking one runs it."""
+    playwright_api = _playwright()
+    make_photo(96, 72).save(tmp_path / "photo.png")
+    port = free_port()
+    server = start_server(tmp_path / "service", port)
+    try:
+        with playwright_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_selector("#model-gallery button.model img", state="attached")
+            loaded = "[...document.querySelectorAll('#model-gallery img')].every(i => i.naturalWidth > 0)"
+            page.wait_for_function(loaded)  # previews are data URIs from the model files
+            page.set_input_files("#photo", str(tmp_path / "photo.png"))
+            page.click("#model-gallery button.model >> nth=0")
+            assert page.eval_on_selector("#method", "el => el.value") == "feedforward"
+            page.click("#submit")
+            page.wait_for_selector("#gallery img.result", timeout=60_000)
+            page.wait_for_function("document.querySelector('#gallery img.result').naturalWidth > 0", timeout=30_000)
+            assert page.eval_on_selector("#gallery img.result", "img => img.naturalWidth") == 96
+            page.screenshot(path=str(tmp_path / "gallery.png"), full_page=True)
             browser.close()
     finally:
         server.kill()

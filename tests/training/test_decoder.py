@@ -10,6 +10,7 @@ from PIL import Image
 
 from painterly.errors import ArgumentError
 from painterly.methods.adain import AdaINSettings, AdaINStylizer
+from painterly.model_files import read_metadata
 from painterly.training.decoder import DecoderTrainingConfig, train_decoder
 from painterly.training.log import LossLog
 
@@ -46,6 +47,8 @@ class TestTrainDecoder:
             assert (run / name).is_file(), name
         assert _steps(run) == [1, 2, 3]
         assert "skipping" in caplog.text and "broken.jpg" in caplog.text
+        licences = read_metadata(path)["licences"]  # for the model card; these test files are in no manifest
+        assert sum(licences["photos"].values()) == 4 and sum(licences["styles"].values()) == 3
         stylizer = AdaINStylizer(AdaINSettings(decoder=str(path)), encoder=vgg19)
         assert stylizer.stylize(make_photo(), [make_stripes()]).size == (64, 48)
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import io
+import shutil
 from pathlib import Path
 
 import pytest
 import torch
 from images import make_photo, make_stripes
+from PIL import Image
 from safetensors.torch import load_file
 
-from painterly.errors import ArgumentError
+from painterly.errors import ArgumentError, WeightsError
 from painterly.model_files import read_metadata
-from painterly.training.feedforward import FeedForwardTrainingConfig, train_feedforward
+from painterly.training.feedforward import PREVIEW_SIZE, FeedForwardTrainingConfig, train_feedforward
 
 
 @pytest.fixture
@@ -44,6 +48,9 @@ class TestTrainFeedforward:
                                  vgg19, callback=events.append)  # fmt: skip
         metadata = read_metadata(path)
         assert metadata["kind"] == "stylenet" and metadata["steps"] == 12 and len(metadata["styles"]) == 1
+        assert 0 < metadata["training_seconds"] <= events[-1].elapsed + 0.1  # summed from the loss log
+        preview = Image.open(io.BytesIO(base64.b64decode(metadata["previews"][0].split(",", 1)[1])))
+        assert preview.format == "JPEG" and max(preview.size) == PREVIEW_SIZE  # the sample photo, stylized
         losses = [event.losses["style"] for event in events]
         assert sum(losses[-3:]) < sum(losses[:3])
         for name in ("config.json", "checkpoint.pt", "losses.csv", "losses.png", "preview.png"):
@@ -51,9 +58,11 @@ class TestTrainFeedforward:
 
     def test_two_styles_take_turns(self, tmp_path, data, vgg19) -> None:  # type: ignore[no-untyped-def]
         events = []
-        train_feedforward(_config(data, tmp_path / "run", styles=tuple(data[1]), steps=4), vgg19,
-                          callback=events.append)  # fmt: skip
+        path = train_feedforward(_config(data, tmp_path / "run", styles=tuple(data[1]), steps=4), vgg19,
+                                 callback=events.append)  # fmt: skip
         assert [event.losses["style_index"] for event in events] == [0.0, 1.0, 0.0, 1.0]
+        first, second = read_metadata(path)["previews"]  # one sample-photo preview per style
+        assert first != second
 
     def test_wgan_gp_trains_a_critic(self, tmp_path, data, vgg19) -> None:  # type: ignore[no-untyped-def]
         events = []
@@ -76,6 +85,16 @@ class TestTrainFeedforward:
         tuned = train_feedforward(_config(data, tmp_path / "tuned", styles=(data[1][1],), init_from=str(base)), vgg19)
         assert not torch.equal(load_file(str(base))["stem.conv.weight"], load_file(str(tuned))["stem.conv.weight"])
 
+    def test_init_from_takes_a_model_name(self, tmp_path, data, vgg19, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        monkeypatch.setenv("PAINTERLY_HOME", str(tmp_path / "home"))
+        base = train_feedforward(_config(data, tmp_path / "base", steps=2), vgg19)
+        (tmp_path / "home" / "models").mkdir(parents=True)
+        shutil.copy(base, tmp_path / "home" / "models" / "stripes.safetensors")
+        tuned = train_feedforward(_config(data, tmp_path / "tuned", steps=1, init_from="stripes"), vgg19)
+        assert read_metadata(tuned)["init_from"] == "stripes"
+        with pytest.raises(WeightsError, match="unknown model 'nope'"):
+            train_feedforward(_config(data, tmp_path / "other", init_from="nope"), vgg19)
+
     def test_resume_continues(self, tmp_path, data, vgg19) -> None:  # type: ignore[no-untyped-def]
         run = tmp_path / "run"
         train_feedforward(_config(data, run, steps=2), vgg19)
@@ -89,16 +108,3 @@ class TestTrainFeedforward:
             _config(data, tmp_path, crop=30)
         with pytest.raises(ArgumentError, match="none or wgan-gp"):
             _config(data, tmp_path, adversarial="lsgan")
-
-
-def test_provenance_from_manifest(tmp_path: Path) -> None:
-    from painterly.training.feedforward import provenance
-
-    (tmp_path / "data" / "styles").mkdir(parents=True)
-    (tmp_path / "data" / "styles" / "wave.jpg").write_bytes(b"x")
-    (tmp_path / "data" / "manifest.csv").write_text(
-        "file,width,height,source,repo,path,license\nstyles/wave.jpg,1,1,met,o/r,img/wave.jpg,CC0\n"
-    )
-    info = provenance(str(tmp_path / "data" / "styles" / "wave.jpg"))
-    assert info["licence"] == "CC0" and info["source"] == "met" and info["file"] == "styles/wave.jpg"
-    assert "unknown" in provenance(str(tmp_path / "elsewhere.jpg"))["licence"]

@@ -134,8 +134,8 @@ def _routes(app: FastAPI, config: ServiceConfig) -> None:
             method = get_method(name)
             methods[name] = {"summary": method.summary, "needs_style_images": method.needs_style_images,
                              "settings": [_field_json(f) for f in setting_fields(method.Settings)]}  # fmt: skip
-        trained = [{"name": m.name, "origin": m.origin, "kind": m.metadata.get("kind"), "styles": m.styles}
-                   for m in list_models()]  # fmt: skip
+        trained = [{"name": m.name, "origin": m.origin, "kind": m.metadata.get("kind"), "styles": m.styles,
+                    "previews": m.metadata.get("previews", [])} for m in list_models()]  # fmt: skip
         return {"methods": methods, "models": trained}
 
     @app.post("/api/jobs", status_code=201)

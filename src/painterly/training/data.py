@@ -8,8 +8,11 @@ Unreadable files are skipped and counted, never fatal.
 
 from __future__ import annotations
 
+import csv
+import functools
 import logging
 import os
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +24,7 @@ from PIL import Image
 from ..errors import ArgumentError, ImageError
 from ..image_io import open_image
 
-__all__ = ["IMAGE_SUFFIXES", "ImageBank", "list_images", "load_bank"]
+__all__ = ["IMAGE_SUFFIXES", "ImageBank", "licence_counts", "list_images", "load_bank", "provenance"]
 
 logger = logging.getLogger(__name__)
 
@@ -100,3 +103,33 @@ def load_bank(
     if not images:
         raise ArgumentError(f"none of the {len(paths)} images in {folder} could be read")
     return ImageBank(images, names, skipped)
+
+
+def provenance(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Where a style image came from and its licence, from a ``manifest.csv`` in a folder above it.
+
+    The shared data set records source, repository, path and licence per file; a model trained
+    on one of its paintings carries those into its metadata (the painting itself never ships).
+    """
+    image = Path(path).resolve()
+    for folder in image.parents:
+        manifest = folder / "manifest.csv"
+        if manifest.is_file():
+            relative = image.relative_to(folder).as_posix()
+            row = _manifest(manifest).get(relative)
+            if row is not None:
+                return {"file": relative, "source": row.get("source", ""), "repository": row.get("repo", ""),
+                        "original_path": row.get("path", ""), "licence": row.get("license", "")}  # fmt: skip
+            break
+    return {"file": image.name, "licence": "unknown (not in a data manifest): check before distributing"}
+
+
+@functools.lru_cache(maxsize=4)
+def _manifest(path: Path) -> dict[str, dict[str, str]]:
+    with path.open(newline="") as stream:
+        return {row.get("file", ""): row for row in csv.DictReader(stream)}
+
+
+def licence_counts(paths: list[Path]) -> dict[str, int]:
+    """How many of ``paths`` fall under each licence (per ``provenance``): a model card's data line."""
+    return dict(Counter(provenance(path)["licence"] for path in paths).most_common())

@@ -30,7 +30,7 @@ from .checkpoint import (
     expand_optimizer_state,
     write_config,
 )
-from .data import ImageBank, list_images, load_bank
+from .data import ImageBank, licence_counts, list_images, load_bank
 from .log import LossLog
 from .loop import TrainingCallback, readable_images, resolve_run, run_loop
 
@@ -90,6 +90,7 @@ class _DecoderTrainer:
         self.photos: ImageBank | None = None
         self.preview_inputs: tuple[list[torch.Tensor], list[torch.Tensor]] = ([], [])
         self.styles: ImageBank | None = None
+        self.licences: tuple[dict[str, int], dict[str, int]] = ({}, {})  # photos, paintings: for the model card
 
     def restore(self, state: dict[str, Any]) -> None:
         self.decoder.load_state_dict(state["decoder"])
@@ -105,6 +106,7 @@ class _DecoderTrainer:
         c = self.config
         self.photos = load_bank(c.photos, c.photo_short_side)
         self.styles = load_bank(c.styles, c.style_short_side)
+        self.licences = (licence_counts(list_images(c.photos)), licence_counts(list_images(c.styles)))
         logger.info("photos %d (skipped %d), paintings %d (skipped %d)", len(self.photos.images),
                     self.photos.skipped, len(self.styles.images), self.styles.skipped)  # fmt: skip
 
@@ -213,5 +215,6 @@ def _export(trainer: _DecoderTrainer) -> Path:
         "style_weight": c.style_weight,
         "photos": c.photos,
         "styles": c.styles,
+        "licences": {"photos": trainer.licences[0], "styles": trainer.licences[1]},
     }
     return save_model(trainer.folder / "decoder.safetensors", trainer.decoder, metadata)

