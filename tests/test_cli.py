@@ -185,7 +185,7 @@ class TestAdainBadInput:
             (["--alpha", "nan"], "alpha must be within 0..1"),
             (["--style-weights", "1,2"], "2 values for 1 --style"),
             (["--quality", "high"], "--quality does not apply to --method adain"),
-            (["--decoder", "/nonexistent/decoder.safetensors"], "model file not found"),
+            (["--decoder", "/nonexistent/decoder.safetensors"], "unknown model '/nonexistent/decoder.safetensors'"),
         ],
     )
     def test_rejected(self, tmp_path, inputs, capsys, extra: list[str], message: str) -> None:  # type: ignore[no-untyped-def]

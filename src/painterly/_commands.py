@@ -172,8 +172,18 @@ def demo(options: argparse.Namespace) -> int:
     save_image(result, output, force=True)  # the demo folder is ours; rerunning replaces its result
     print(f"photo:  {photo_path}\nstyle:  {style_path}\nresult: {output}")
     print(f"same from the CLI: painterly stylize {photo_path} --style {style_path} --style-weight 6 -o out.png")
+    _demo_adain(photo, style, folder)
     _demo_trained_models(photo, folder)
     return 0
+
+
+def _demo_adain(photo: Image.Image, style: Image.Image, folder: Path) -> None:
+    """The bundled AdaIN decoder on the same pair: any style in one pass, under a second."""
+    from .methods.adain import AdaINSettings, AdaINStylizer
+
+    output = folder / "astronaut_adain.png"
+    save_image(AdaINStylizer(AdaINSettings()).stylize(photo, [style]), output, force=True)
+    print(f"adain (any style, one pass): {output}")
 
 
 def train_decoder(options: argparse.Namespace) -> int:
@@ -274,8 +284,10 @@ def models(options: argparse.Namespace) -> int:
     print("trained models:")
     found = list_models()
     for model in found:
-        styles = ", ".join(model.styles) or "-"
-        print(f"  {model.name:<18} {model.origin:<8} {model.metadata.get('kind', '?'):<14} styles: {styles}")
+        kind = model.metadata.get("kind", "?")
+        learned = "any style (--method adain --decoder NAME)" if kind == "adain-decoder" else ", ".join(model.styles)
+        steps = model.metadata.get("steps", "?")
+        print(f"  {model.name:<18} {model.origin:<8} {kind:<14} styles: {learned or '-'}  ({steps} steps)")
     if not found:
         print("  none yet: train one with `painterly train` (or `painterly train-decoder`)")
     return 0

@@ -48,8 +48,21 @@ class TestSettings:
         with pytest.raises(ArgumentError, match=message):
             AdaINSettings(**values)  # type: ignore[arg-type]
 
+    def test_decoder_by_model_name(self, vgg19, tmp_path, monkeypatch, capsys, photo, stripes) -> None:  # type: ignore[no-untyped-def]
+        from painterly.cli import main
+        from painterly.model_files import save_model
+        from painterly.nets.adain import AdaINDecoder
+
+        monkeypatch.setenv("PAINTERLY_HOME", str(tmp_path / "home"))
+        metadata = {"kind": "adain-decoder", "steps": 7}
+        save_model(tmp_path / "home" / "models" / "mine.safetensors", AdaINDecoder(), metadata)
+        stylizer = AdaINStylizer(AdaINSettings(decoder="mine"), encoder=vgg19)
+        assert stylizer.stylize(photo, [stripes]).size == photo.size
+        assert main(["models"]) == 0
+        assert "mine               user     adain-decoder  styles: any style" in capsys.readouterr().out
+
     def test_missing_decoder_file(self, vgg19, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-        with pytest.raises(WeightsError, match="model file not found"):
+        with pytest.raises(WeightsError, match="unknown model .*none.safetensors.*known adain-decoder models"):
             AdaINStylizer(AdaINSettings(decoder=str(tmp_path / "none.safetensors")), encoder=vgg19)
 
 

@@ -9,7 +9,6 @@ style image, so restyling many photos with one painting pays for the painting on
 from __future__ import annotations
 
 import hashlib
-import importlib.resources
 import logging
 import time
 from collections import OrderedDict
@@ -26,16 +25,17 @@ from ..encoders.vgg import VGG19Encoder
 from ..errors import ArgumentError, WeightsError
 from ..image_io import MIN_SIDE, image_to_tensor, open_image, resize_long_side, tensor_to_image
 from ..model_files import load_into
+from ..models import bundled_models_dir, resolve_model
 from ..nets.adain import AdaINDecoder, adaptive_instance_norm, feature_mean_std
 from ..precision import PRECISIONS, Precision, encoder_autocast, resolve_precision
 from .base import ProgressCallback, ProgressEvent, Stylizer, register_method
 
-__all__ = ["BUNDLED_DECODER", "AdaINSettings", "AdaINStylizer"]
+__all__ = ["BUNDLED_DECODER", "AdaINSettings", "AdaINStylizer", "decoder_path"]
 
 logger = logging.getLogger(__name__)
 
 BUNDLED_DECODER = "bundled"
-_BUNDLED_FILE = "adain_decoder.safetensors"
+_BUNDLED_NAME = "adain_decoder"  # in painterly/assets/models, so `painterly models` lists it
 _DECODER_KIND = "adain-decoder"
 _STYLE_CACHE_SIZE = 32
 
@@ -49,7 +49,7 @@ class AdaINSettings:
     style_size: int = 512  # long side at which each style image is analysed
     preserve_color: color.ColorMode = "none"  # keep the photo's colours: luminance or histogram
     mask: str | None = None  # image choosing styles by brightness: black → first style … white → last
-    decoder: str = BUNDLED_DECODER  # "bundled" or a decoder.safetensors path from train-decoder
+    decoder: str = BUNDLED_DECODER  # "bundled", a decoder's model name, or a decoder.safetensors path
     precision: Precision = "auto"  # encoder/decoder number format; auto: bfloat16 where the CPU has it natively
 
     def __post_init__(self) -> None:
@@ -65,13 +65,14 @@ class AdaINSettings:
             raise ArgumentError(f"precision must be one of {', '.join(PRECISIONS)}", name="precision")
 
 
-def _decoder_path(name: str) -> Path:
+def decoder_path(name: str) -> Path:
+    """A decoder by name (``bundled``, or one in ``PAINTERLY_HOME/models``) or by path."""
     if name != BUNDLED_DECODER:
-        return Path(name)
-    path = Path(str(importlib.resources.files("painterly") / "assets" / _BUNDLED_FILE))
+        return resolve_model(name, _DECODER_KIND)
+    path = bundled_models_dir() / f"{_BUNDLED_NAME}.safetensors"
     if not path.is_file():
         raise WeightsError(
-            "this install has no bundled AdaIN decoder yet; train one with `painterly train-decoder` "
+            "this install has no bundled AdaIN decoder; train one with `painterly train-decoder` "
             "and pass --decoder runs/…/decoder.safetensors"
         )
     return path
@@ -121,7 +122,7 @@ class AdaINStylizer(Stylizer):
 
     def _load_decoder(self) -> AdaINDecoder:
         decoder = AdaINDecoder()
-        load_into(_decoder_path(self.settings.decoder), decoder, kind=_DECODER_KIND)
+        load_into(decoder_path(self.settings.decoder), decoder, kind=_DECODER_KIND)
         return decoder
 
     def _encode(self, image: torch.Tensor) -> torch.Tensor:
