@@ -21,7 +21,7 @@ $(BROWSER): $(STAMP)
 	  echo "chromium not installed: the browser test will be skipped"
 	touch $(BROWSER)
 
-demo: $(STAMP)  ## stylize the bundled sample photo with the bundled sample style
+demo: $(STAMP)  ## stylize the bundled sample photo: optimization, AdaIN and every bundled trained model
 	$(VENV)/bin/painterly demo --output-dir demo-output
 
 test: $(STAMP) $(BROWSER)  ## fast suite (stand-in encoders, tiny images, one browser run): a few minutes on 2 cores
