@@ -74,7 +74,8 @@ def test_pick_a_bundled_model_from_its_preview(tmp_path: Path) -> None:
             page.click("#submit")
             page.wait_for_selector("#gallery img.result", timeout=60_000)
             page.wait_for_function("document.querySelector('#gallery img.result').naturalWidth > 0", timeout=30_000)
-            assert page.eval_on_selector("#gallery img.result", "img => img.naturalWidth") == 96
+            size = page.eval_on_selector("input[name=size]", "el => Number(el.value)")  # the size slider's value
+            assert page.eval_on_selector("#gallery img.result", "img => img.naturalWidth") == size
             page.screenshot(path=str(tmp_path / "gallery.png"), full_page=True)
             browser.close()
     finally:
