@@ -30,7 +30,11 @@ class ModelInfo:
 
     @property
     def styles(self) -> list[str]:
-        return [style.get("name", f"style {i}") for i, style in enumerate(self.metadata.get("styles", []))]
+        """Names of the styles a style model holds; none for a decoder (whose ``styles`` is its training folder)."""
+        styles = self.metadata.get("styles", [])
+        if not isinstance(styles, list):
+            return []
+        return [style.get("name", f"style {i}") for i, style in enumerate(styles)]
 
 
 def bundled_models_dir() -> Path:
