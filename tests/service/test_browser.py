@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from images import make_photo, make_stripes
@@ -15,69 +18,60 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
-def _playwright():  # type: ignore[no-untyped-def]
+@contextmanager
+def _open_page(tmp_path: Path, viewport: dict[str, int]) -> Iterator[Any]:
+    """A running service and a headless Chromium page on it (skips where playwright or chromium is absent)."""
     playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (make test installs it where it can)")
-    return playwright_api
-
-
-@pytest.mark.browser
-def test_upload_and_see_result(tmp_path: Path) -> None:
-    playwright_api = _playwright()
-    make_photo(96, 72).save(tmp_path / "photo.png")
-    make_stripes(96, 96).save(tmp_path / "style.png")
     port = free_port()
     server = start_server(tmp_path / "service", port)
     try:
         with playwright_api.sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone-width screen
+            page = browser.new_page(viewport=viewport)
             page.goto(f"http://127.0.0.1:{port}/")
-            page.wait_for_selector("#method option[value=optimize]", state="attached")
-            page.set_input_files("#photo", str(tmp_path / "photo.png"))
-            page.set_input_files("#styles", str(tmp_path / "style.png"))
-            page.select_option("select[name=quality]", "draft")
-            page.eval_on_selector("input[name=size]", "el => { el.value = 64; el.dispatchEvent(new Event('input')); }")
-            page.keyboard.press("Tab")
-            page.click("#submit")
-            page.wait_for_selector("#gallery img.result", timeout=120_000)
-            page.wait_for_function("document.querySelector('#gallery img.result').naturalWidth > 0", timeout=30_000)
-            width = page.eval_on_selector("#gallery img.result", "img => img.naturalWidth")
-            assert width == 64
-            assert "done" in page.inner_text("#stage")
-            page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+            yield page
             browser.close()
     finally:
         server.kill()
         server.wait(10)
+
+
+@pytest.mark.browser
+def test_upload_and_see_result(tmp_path: Path) -> None:
+    make_photo(96, 72).save(tmp_path / "photo.png")
+    make_stripes(96, 96).save(tmp_path / "style.png")
+    with _open_page(tmp_path, {"width": 390, "height": 844}) as page:  # a phone-width screen
+        page.wait_for_selector("#method option[value=optimize]", state="attached")
+        page.set_input_files("#photo", str(tmp_path / "photo.png"))
+        page.set_input_files("#styles", str(tmp_path / "style.png"))
+        page.select_option("select[name=quality]", "draft")
+        page.eval_on_selector("input[name=size]", "el => { el.value = 64; el.dispatchEvent(new Event('input')); }")
+        page.keyboard.press("Tab")
+        page.click("#submit")
+        page.wait_for_selector("#gallery img.result", timeout=120_000)
+        page.wait_for_function("document.querySelector('#gallery img.result').naturalWidth > 0", timeout=30_000)
+        width = page.eval_on_selector("#gallery img.result", "img => img.naturalWidth")
+        assert width == 64
+        assert "done" in page.inner_text("#stage")
+        page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
 
 
 @pytest.mark.browser
 def test_pick_a_bundled_model_from_its_preview(tmp_path: Path) -> None:
     """The gallery shows each bundled model's own rendering of the sample photo; clicking one runs it."""
-    playwright_api = _playwright()
     make_photo(96, 72).save(tmp_path / "photo.png")
-    port = free_port()
-    server = start_server(tmp_path / "service", port)
-    try:
-        with playwright_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.wait_for_selector("#model-gallery button.model img", state="attached")
-            loaded = "[...document.querySelectorAll('#model-gallery img')].every(i => i.naturalWidth > 0)"
-            page.wait_for_function(loaded)  # previews are data URIs from the model files
-            page.set_input_files("#photo", str(tmp_path / "photo.png"))
-            page.click("#model-gallery button.model >> nth=0")
-            assert page.eval_on_selector("#method", "el => el.value") == "feedforward"
-            page.click("#submit")
-            page.wait_for_selector("#gallery img.result", timeout=60_000)
-            page.wait_for_function("document.querySelector('#gallery img.result').naturalWidth > 0", timeout=30_000)
-            size = page.eval_on_selector("input[name=size]", "el => Number(el.value)")  # the size slider's value
-            assert page.eval_on_selector("#gallery img.result", "img => img.naturalWidth") == size
-            page.screenshot(path=str(tmp_path / "gallery.png"), full_page=True)
-            browser.close()
-    finally:
-        server.kill()
-        server.wait(10)
+    with _open_page(tmp_path, {"width": 1280, "height": 900}) as page:
+        page.wait_for_selector("#model-gallery button.model img", state="attached")
+        loaded = "[...document.querySelectorAll('#model-gallery img')].every(i => i.naturalWidth > 0)"
+        page.wait_for_function(loaded)  # previews are data URIs from the model files
+        page.set_input_files("#photo", str(tmp_path / "photo.png"))
+        page.click("#model-gallery button.model >> nth=0")
+        assert page.eval_on_selector("#method", "el => el.value") == "feedforward"
+        page.click("#submit")
+        page.wait_for_selector("#gallery img.result", timeout=60_000)
+        page.wait_for_function("document.querySelector('#gallery img.result').naturalWidth > 0", timeout=30_000)
+        size = page.eval_on_selector("input[name=size]", "el => Number(el.value)")  # the size slider's value
+        assert page.eval_on_selector("#gallery img.result", "img => img.naturalWidth") == size
+        page.screenshot(path=str(tmp_path / "gallery.png"), full_page=True)
