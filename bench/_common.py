@@ -74,9 +74,21 @@ def conv_peak_gflops(dtype: torch.dtype, *, repeats: int = 10) -> float:
     return 2 * 256 * 256 * 9 * 128 * 128 / seconds / 1e9
 
 
+def cpu_model() -> str:
+    """The CPU's model name and its matrix features (AMX, AVX-512 bf16), from /proc/cpuinfo."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or platform.machine()
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "")
+    flags = set(next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []))
+    features = [label for flag, label in (("amx_bf16", "AMX-bf16"), ("avx512_bf16", "AVX512-bf16")) if flag in flags]
+    return f"{name or platform.machine()}" + (f" ({', '.join(features)})" if features else "")
+
+
 def machine_line() -> str:
     return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+        f"{cpu_model()}, {os.cpu_count()} cores, torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads, python {platform.python_version()}"
     )
 

@@ -285,3 +285,14 @@ class TestTrainedModels:
     def test_train_requires_styles(self, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
         assert main(["train", "--photos", str(tmp_path), "--output", str(tmp_path / "run")]) == EXIT_USAGE
         assert "--styles is required" in _error_line(capsys)
+
+
+class TestServeOptions:
+    @pytest.mark.parametrize(("argv", "message"), [
+        (["--port", "70000"], "port must be within 1..65535"),
+        (["--max-size", "8"], "max_size must be ≥ 16"),
+        (["--job-timeout-seconds", "-1"], "job_timeout_seconds must be a finite number ≥ 0"),
+    ])  # fmt: skip
+    def test_bad_service_settings(self, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+        assert main(["serve", *argv]) == EXIT_USAGE
+        assert message in capsys.readouterr().err

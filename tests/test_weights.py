@@ -46,7 +46,7 @@ class TestBadFiles:
     def test_corrupt_file(self, tmp_path: Path) -> None:
         path = tmp_path / "broken.pth"
         path.write_bytes(b"\x80\x02not really a pickle")
-        with pytest.raises(WeightsError, match="cannot read weights file"):
+        with pytest.raises(WeightsError, match="is not a PyTorch state dict"):
             load_vgg19_state_dict(path)
 
     def test_wrong_layout(self, tmp_path: Path) -> None:

@@ -16,7 +16,8 @@ import torch
 from PIL import Image
 
 from . import __version__
-from .errors import ArgumentError, DeviceError
+from .devices import make_device
+from .errors import ArgumentError
 from .image_io import check_output_path, open_image, save_image
 from .methods.base import ProgressCallback, ProgressEvent, get_method, list_methods
 
@@ -31,18 +32,6 @@ def run(command: str, options: argparse.Namespace) -> int:
         "train": train_feedforward, "export": export, "models": models,
     }  # fmt: skip
     return handlers[command](options)
-
-
-def make_device(name: str) -> torch.device:
-    """A device that exists and can allocate, or a one-line error."""
-    try:
-        device = torch.device(name)
-        torch.zeros(1, device=device)
-    except (RuntimeError, AssertionError) as error:
-        raise DeviceError(f"device {name!r} is not usable here: {str(error).splitlines()[0]}") from None
-    if device.type == "cpu" and torch.cuda.is_available():
-        logger.warning("a CUDA GPU is present but unused; pass --device cuda to use it")
-    return device
 
 
 def set_threads(threads: int | None) -> None:
@@ -123,6 +112,7 @@ def stylize(options: argparse.Namespace) -> int:
     total = sum(settings.schedule().steps) if hasattr(settings, "schedule") else 0
     check_previews(output, getattr(settings, "save_every", 0), total, options.force)
     photo = open_image(options.content, label="photo")
+    stylizer_class.check_fits(settings, *photo.size)  # before loading anything
     styles = [open_image(path, label="style image") for path in options.style]
     result = _run_with_bar(stylizer_class(settings, device=device), photo, styles, weights, options, output)
     save_image(result, output, force=options.force, jpeg_quality=options.jpeg_quality)
@@ -194,25 +184,19 @@ def train_decoder(options: argparse.Namespace) -> int:
 
 def _train(options: argparse.Namespace, config_class: type, train: Callable[..., Path]) -> int:
     """Shared by the training subcommands: config from options (or the saved one on --resume), bar, run."""
-    from ._settings import build_settings, parse_value, setting_fields
+    from ._settings import setting_fields, settings_from_text
     from .methods.optimize import cached_encoder
-    from .training.checkpoint import read_config
 
     set_threads(options.threads)
-    given = {}
-    for field in setting_fields(config_class):
-        text = getattr(options, field.name, None)
-        if text is not None:
-            given[field.name] = parse_value(field, text)
-        elif field.default is dataclasses.MISSING and not options.resume:
-            raise ArgumentError(f"{field.flag} is required")
-    if options.resume:  # the saved config rules; only --steps may extend it
-        if "output" not in given:
-            raise ArgumentError("--output is required: the run folder to resume")
-        saved = read_config(Path(given["output"]), config_class)
-        config = dataclasses.replace(saved, **({"steps": given["steps"]} if "steps" in given else {}))
+    texts = {field.name: getattr(options, field.name, None) for field in setting_fields(config_class)}
+    if options.resume:
+        config = _resumed_config(config_class, texts)
     else:
-        config = build_settings(config_class, given)
+        missing = [f.flag for f in setting_fields(config_class) if f.default is dataclasses.MISSING
+                   and texts[f.name] is None]  # fmt: skip
+        if missing:
+            raise ArgumentError(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} required")
+        config = settings_from_text(config_class, texts)
     bar = ProgressBar(quiet=options.quiet)
     try:
         path = train(config, cached_encoder("vgg19.caffe_q8", "max", "relu5_1"), resume=options.resume, callback=bar)
@@ -222,23 +206,33 @@ def _train(options: argparse.Namespace, config_class: type, train: Callable[...,
     return 0
 
 
+def _resumed_config(config_class: type, texts: dict[str, str | None]) -> Any:
+    """The saved config of the run in ``--output``: it rules, except that ``--steps`` may extend it and
+    the run continues in the folder given (it may have been moved or copied since)."""
+    from ._settings import parse_value, setting_fields
+    from .training.checkpoint import read_config
+
+    if texts.get("output") is None:
+        raise ArgumentError("--output is required: the run folder to resume")
+    folder = Path(texts["output"])  # type: ignore[arg-type]
+    saved = read_config(folder, config_class)
+    if texts.get("steps") is not None:
+        steps_field = next(field for field in setting_fields(config_class) if field.name == "steps")
+        saved = dataclasses.replace(saved, steps=parse_value(steps_field, texts["steps"]))  # type: ignore[arg-type]
+    return dataclasses.replace(saved, output=str(folder))
+
+
 def serve(options: argparse.Namespace) -> int:
     import uvicorn
 
-    from ._settings import build_settings, parse_value, setting_fields
+    from ._settings import setting_fields, settings_from_text
     from .service.app import create_app
     from .service.config import ServiceConfig
 
-    given = {}
-    for field in setting_fields(ServiceConfig):
-        text = getattr(options, field.name, None)
-        if text is not None:
-            given[field.name] = parse_value(field, text)
-    config = build_settings(ServiceConfig, given)
-    if not 0 < options.port < 65536:
-        raise ArgumentError(f"--port must be within 1..65535, got {options.port}")
-    print(f"painterly serving on http://{options.host}:{options.port} (jobs in {config.root})", flush=True)
-    uvicorn.run(create_app(config), host=options.host, port=options.port, log_level="warning")
+    texts = {field.name: getattr(options, field.name, None) for field in setting_fields(ServiceConfig)}
+    config = settings_from_text(ServiceConfig, texts)
+    print(f"painterly serving on http://{config.host}:{config.port} (jobs in {config.root})", flush=True)
+    uvicorn.run(create_app(config), host=config.host, port=config.port, log_level="warning")
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -127,8 +128,6 @@ def _build_parser() -> argparse.ArgumentParser:
                           _training_fields())  # fmt: skip
 
     serve = commands.add_parser("serve", help="start the web app and REST API (default http://127.0.0.1:8000)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on [127.0.0.1]")
-    serve.add_argument("--port", type=int, default=8000, help="port [8000]")
     _add_setting_options(serve, {"serve": _service_fields()})
 
     _add_training_command(commands, "train", "train a feed-forward style model (one or several styles; resumable)",
@@ -148,11 +147,41 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_NEGATIVE_VALUE = re.compile(r"^-[\d.]")
+
+
+def _join_negative_values(arguments: list[str]) -> list[str]:
+    """``--style-weights -1,2`` → ``--style-weights=-1,2``: argparse would take ``-1,2`` for an option
+    and answer "expected one argument"; joined, the value reaches our own check, which says what is wrong."""
+    joined: list[str] = []
+    for argument in arguments:
+        if joined and _NEGATIVE_VALUE.match(argument) and joined[-1].startswith("--") and "=" not in joined[-1]:
+            joined[-1] = f"{joined[-1]}={argument}"
+        else:
+            joined.append(argument)
+    return joined
+
+
+class _LevelFormatter(logging.Formatter):
+    """``painterly: warning: …``, like our error lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.levelname_lower = record.levelname.lower()
+        return super().format(record)
+
+
+def _configure_logging(debug: bool) -> None:
+    handler = logging.StreamHandler()
+    layout = "painterly: %(levelname_lower)s: %(message)s" + (" (%(name)s)" if debug else "")
+    handler.setFormatter(_LevelFormatter(layout))
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, handlers=[handler], force=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (``EXIT_USAGE`` for any bad input)."""
-    arguments = list(sys.argv[1:] if argv is None else argv)
+    arguments = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
     debug = "--debug" in arguments
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(name)s: %(message)s")
+    _configure_logging(debug)
     try:
         options = _build_parser().parse_args(arguments)
         from . import _commands

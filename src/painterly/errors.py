@@ -21,11 +21,15 @@ class PainterlyError(Exception):
 
 
 class ImageError(PainterlyError):
-    """An image could not be read, or is unsuitable (too small, too large, corrupt)."""
+    """An image could not be read, or is unsuitable (too small, too large, corrupt).
 
-    def __init__(self, message: str, *, path: str | None = None) -> None:
+    ``too_large`` marks the refusals of size limits (the service answers them with 413).
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, too_large: bool = False) -> None:
         super().__init__(message)
         self.path = path
+        self.too_large = too_large
 
 
 class ArgumentError(PainterlyError, ValueError):

@@ -26,8 +26,10 @@ __all__ = [
     "MAX_PIXELS",
     "MIN_SIDE",
     "OUTPUT_FORMATS",
+    "check_image",
     "check_output_path",
     "fit_long_side",
+    "image_format",
     "image_to_tensor",
     "load_image",
     "open_image",
@@ -60,6 +62,8 @@ def open_image(
     """
     name = "upload" if isinstance(source, bytes) else os.fspath(source)
     if not isinstance(source, bytes):
+        if not name.strip():
+            raise ImageError(f"no {label} given: the path is empty")
         path = Path(source)
         if not path.exists():
             raise ImageError(f"{label} not found: {name}", path=name)
@@ -79,6 +83,7 @@ def open_image(
                         f"{label} {name} has {width}×{height} = {width * height:,} pixels, "
                         f"over the limit of {max_pixels:,}",
                         path=name,
+                        too_large=True,
                     )
                 opened.load()
                 image = to_rgb(opened)
@@ -86,15 +91,44 @@ def open_image(
         raise
     except UnidentifiedImageError:
         raise ImageError(f"{label} {name} is not an image in a format Pillow can read", path=name) from None
+    except PermissionError:
+        raise ImageError(f"cannot read {label} {name}: permission denied", path=name) from None
     except Image.DecompressionBombError:
-        raise ImageError(f"{label} {name} is too large to decode safely (decompression bomb)", path=name) from None
+        raise ImageError(
+            f"{label} {name} is too large to decode safely (decompression bomb)", path=name, too_large=True
+        ) from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise ImageError(f"{label} {name} is corrupt or truncated ({error})", path=name) from None
+    return check_image(image, label=f"{label} {name}" if name != "upload" else label, max_pixels=max_pixels)
+
+
+def check_image(image: Image.Image, *, label: str = "image", max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """An image handed over as a PIL object passes the same size checks as a file; returns it as RGB.
+
+    Raises:
+        ImageError: a side under ``MIN_SIDE`` or more than ``max_pixels`` pixels.
+    """
+    if not isinstance(image, Image.Image):
+        raise ImageError(f"{label} must be a PIL image, got {type(image).__name__}")
     if min(image.size) < MIN_SIDE:
+        raise ImageError(f"{label} is {image.width}×{image.height}; each side must be ≥ {MIN_SIDE} px")
+    if image.width * image.height > max_pixels:
         raise ImageError(
-            f"{label} {name} is {image.width}×{image.height}; each side must be ≥ {MIN_SIDE} px", path=name
+            f"{label} has {image.width}×{image.height} = {image.width * image.height:,} pixels, "
+            f"over the limit of {max_pixels:,}",
+            too_large=True,
         )
-    return image
+    return image if image.mode == "RGB" else to_rgb(image)
+
+
+def image_format(data: bytes) -> str:
+    """The file extension for image bytes, judged by content (``.jpg``, ``.png``, …; ``.img`` if unknown)."""
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            kind = (opened.format or "").lower()
+    except (OSError, SyntaxError, ValueError):
+        return ".img"
+    return {"jpeg": ".jpg", "mpo": ".jpg", "tiff": ".tif"}.get(kind, f".{kind}" if kind.isalnum() else ".img")
 
 
 def load_image(path: str | os.PathLike[str], *, max_pixels: int = MAX_PIXELS, label: str = "image") -> Image.Image:

@@ -179,8 +179,12 @@ def _resolve(name_or_path: str | os.PathLike[str]) -> tuple[WeightSpec, Path]:
 def _read_state(path: Path) -> dict[str, torch.Tensor]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many types for a bad file; all mean the same to the user
-        raise WeightsError(f"cannot read weights file {path}: {type(error).__name__}") from None
+    except PermissionError:
+        raise WeightsError(f"cannot read weights file {path}: permission denied") from None
+    except Exception:  # torch raises many types (KeyError, UnpicklingError, …) for a bad file: one meaning
+        raise WeightsError(
+            f"weights file {path} is not a PyTorch state dict (torch.save of a VGG19's weights) or is damaged"
+        ) from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise WeightsError(f"weights file {path} does not hold a state dict of tensors")
     return state

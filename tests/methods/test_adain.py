@@ -112,6 +112,11 @@ class TestStylize:
     def test_mask_not_an_image(self, tmp_path, vgg19, decoder, photo, stripes) -> None:  # type: ignore[no-untyped-def]
         (tmp_path / "mask.png").write_text("no")
         with pytest.raises(ImageError, match="mask .* is not an image"):
+            _stylizer(vgg19, decoder, mask=str(tmp_path / "mask.png")).stylize(photo, [stripes, photo])
+
+    def test_mask_with_one_style_is_refused(self, tmp_path, vgg19, decoder, photo, stripes) -> None:  # type: ignore[no-untyped-def]
+        photo.save(tmp_path / "mask.png")
+        with pytest.raises(ArgumentError, match="give two or more style images"):
             _stylizer(vgg19, decoder, mask=str(tmp_path / "mask.png")).stylize(photo, [stripes])
 
     def test_luminance_keeps_photo_chroma(self, vgg19, decoder, photo, stripes) -> None:  # type: ignore[no-untyped-def]

@@ -89,7 +89,7 @@ class TestModels:
             resolve_model("nope", "stylenet")
 
     def test_settings_need_a_model(self) -> None:
-        with pytest.raises(ArgumentError, match="choose a model"):
+        with pytest.raises(ArgumentError, match="choose a trained model"):
             FeedForwardSettings()
 
     def test_corrupt_model_file(self, home: Path) -> None:

@@ -19,7 +19,7 @@ def make_client(tmp_path: Path) -> Iterator[Any]:
 
     def make(**overrides: Any) -> TestClient:
         config = ServiceConfig(data_dir=str(tmp_path / "service"), **overrides)
-        client = TestClient(create_app(config))
+        client = TestClient(create_app(config), base_url="http://127.0.0.1:8000")  # a Host the guard accepts
         client.__enter__()
         clients.append(client)
         return client

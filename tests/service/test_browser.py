@@ -75,3 +75,22 @@ def test_pick_a_bundled_model_from_its_preview(tmp_path: Path) -> None:
         size = page.eval_on_selector("input[name=size]", "el => Number(el.value)")  # the size slider's value
         assert page.eval_on_selector("#gallery img.result", "img => img.naturalWidth") == size
         page.screenshot(path=str(tmp_path / "gallery.png"), full_page=True)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_real_photos_through_the_page(tmp_path: Path, shared_data: Path) -> None:
+    """Three 7–9 MP camera photos with two paintings each, submitted from the page: every result arrives."""
+    photos = sorted((shared_data / "photos" / "highres").glob("*.jpg"), key=lambda p: -p.stat().st_size)[:3]
+    styles = [str(shared_data / "classic" / name) for name in ("starry_night.jpg", "the_scream.jpg")]
+    with _open_page(tmp_path, {"width": 1280, "height": 900}) as page:
+        page.wait_for_selector("#method option[value=optimize]", state="attached")
+        page.select_option("select[name=quality]", "draft")
+        page.eval_on_selector("input[name=size]", "el => { el.value = 64; el.dispatchEvent(new Event('input')); }")
+        for count, photo in enumerate(photos, start=1):
+            page.set_input_files("#photo", str(photo))
+            page.set_input_files("#styles", styles)
+            page.click("#submit")
+            page.wait_for_function(f"document.querySelectorAll('#gallery img.result').length === {count}",
+                                   timeout=180_000)  # fmt: skip
+            assert "done" in page.inner_text("#stage"), page.inner_text("#stage")

@@ -16,8 +16,11 @@ from typing import Any, ClassVar, TypeVar
 import torch
 from PIL import Image
 
+from ..devices import make_device
 from ..errors import ArgumentError
+from ..image_io import check_image, fit_long_side
 from ..losses.modules import normalize_weights
+from ..memory import check_memory
 
 __all__ = [
     "Cancelled",
@@ -62,12 +65,30 @@ class Stylizer(abc.ABC):
     Settings: ClassVar[type]
     summary: ClassVar[str] = ""
     needs_style_images: ClassVar[bool] = True  # False for trained models, whose styles are built in
+    bytes_per_pixel: ClassVar[float] = 1000.0  # peak memory per result pixel, for the up-front memory check
 
     def __init__(self, settings: Any = None, *, device: torch.device | str = "cpu") -> None:
         self.settings = settings if settings is not None else self.Settings()
         if not isinstance(self.settings, self.Settings):
             raise ArgumentError(f"{self.name} takes {self.Settings.__name__}, got {type(self.settings).__name__}")
-        self.device = torch.device(device)
+        self.device = make_device(device)
+
+    @classmethod
+    def result_size(cls, settings: Any, width: int, height: int) -> tuple[int, int]:
+        """(width, height) of the result for a photo of that size: the ``size`` long side, or the photo's own."""
+        size = getattr(settings, "size", None)
+        return fit_long_side(width, height, size) if size else (width, height)
+
+    @classmethod
+    def check_fits(cls, settings: Any, width: int, height: int) -> None:
+        """Refuse, before any work, a result that would not fit in the memory available now.
+
+        Raises:
+            ArgumentError: the estimate is over the available memory (``name="size"``).
+        """
+        out_width, out_height = cls.result_size(settings, width, height)
+        what = f"a {out_width}×{out_height} result with method {cls.name}"
+        check_memory(what, out_width * out_height, cls.bytes_per_pixel)
 
     def stylize(
         self,
@@ -86,8 +107,12 @@ class Stylizer(abc.ABC):
             callback: receives ``ProgressEvent`` s; may raise ``Cancelled`` to stop.
 
         Raises:
-            ArgumentError: no style, or weights that do not fit the styles.
+            ArgumentError: no style, weights that do not fit the styles, or a result too large for memory.
+            ImageError: an image that is too small or too large.
         """
+        content = check_image(content, label="photo")
+        styles = [check_image(style, label="style image") for style in styles]
+        self.check_fits(self.settings, *content.size)
         if not styles and self.needs_style_images:
             raise ArgumentError("give at least one style image", name="styles")
         if styles and not self.needs_style_images:

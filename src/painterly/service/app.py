@@ -1,9 +1,15 @@
 """FastAPI app: the REST API under /api and the page at /.
 
 Every method runs through ``methods/`` exactly as from the CLI; request settings are checked
-against the same settings dataclass fields. Errors are JSON ``{"detail": …}`` with the right
-status: 413 too large, 415 not an image, 422 bad setting (the field named), 429 queue full,
-404 unknown job, 409 result not ready.
+against the same settings dataclass fields (``job_request.py``). Errors are JSON
+``{"detail": …}`` with the right status: 403 refused host, origin or token (``guard.py``),
+413 too large, 415 not an image, 422 bad setting (the field named), 429 queue full,
+404 unknown job, 409 result not ready, 410 result file gone.
+
+The submit route is a plain ``def``: FastAPI runs it in a worker thread, so reading,
+decoding and storing multi-megapixel uploads never stall the event loop that answers
+everyone else. A job's inputs are on disk before its row exists, so no worker can claim
+a job whose files are still being written.
 """
 
 from __future__ import annotations
@@ -18,23 +24,24 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
-from .._settings import build_settings, parse_value, setting_fields
+from .._settings import SettingField, setting_fields
 from ..errors import ArgumentError, ImageError, PainterlyError
-from ..image_io import open_image, save_image
-from ..losses.modules import normalize_weights
 from ..methods.base import get_method, list_methods
 from .config import ServiceConfig
-from .store import TERMINAL_STATES, JobStore
-from .worker import PHOTO_NAME, PREVIEW_NAME, RESULT_NAME, WorkerPool, style_name
+from .guard import RequestGuard
+from .job_request import parse_settings, parse_style_weights, settle_size
+from .store import TERMINAL_STATES, Job, JobStore
+from .uploads import Upload, read_upload, store_upload
+from .worker import PHOTO_STEM, PREVIEW_NAME, RESULT_NAME, WorkerPool, style_stem
 
 __all__ = ["create_app"]
 
 logger = logging.getLogger(__name__)
-_PREVIEW_EVERY = 10  # steps between previews when a client does not choose
 _STATIC = Path(str(importlib.resources.files("painterly") / "service" / "static"))
 
 
@@ -55,69 +62,39 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
 
     app = FastAPI(title="painterly", version=__version__, lifespan=lifespan)
     app.state.config = config
+    _error_handlers(app)
+    _routes(app, config)
+    app.mount("/static", StaticFiles(directory=_STATIC), name="static")
+    app.add_middleware(RequestGuard, config=config)
+    return app
+
+
+def _error_handlers(app: FastAPI) -> None:
+    """Every error is JSON with a ``detail`` in API terms (and the ``field`` where one is to blame)."""
 
     @app.exception_handler(PainterlyError)
     async def painterly_error(request: Request, error: PainterlyError) -> JSONResponse:
-        return JSONResponse(status_code=_status(error), content={"detail": str(error), **_field(error)})
+        name = getattr(error, "name", None)
+        return JSONResponse(status_code=_status(error), content={"detail": str(error), **({"field": name} if name
+                                                                                          else {})})  # fmt: skip
 
-    _routes(app, config)
-    app.mount("/static", StaticFiles(directory=_STATIC), name="static")
-    return app
+    @app.exception_handler(RequestValidationError)
+    async def form_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        problem = error.errors()[0] if error.errors() else {}
+        field = str((problem.get("loc") or ("request",))[-1])
+        detail = f"{field}: {str(problem.get('msg', 'invalid')).lower()}"
+        return JSONResponse(status_code=422, content={"detail": detail, "field": field})
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, error: Exception) -> JSONResponse:
+        logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
+        return JSONResponse(status_code=500, content={"detail": "internal error; the server log has the details"})
 
 
 def _status(error: PainterlyError) -> int:
     if isinstance(error, ImageError):
-        return 413 if "limit" in str(error) or "too large" in str(error) else 415
+        return 413 if error.too_large else 415
     return 422
-
-
-def _field(error: PainterlyError) -> dict[str, Any]:
-    name = getattr(error, "name", None)
-    return {"field": name} if name else {}
-
-
-async def _read_upload(upload: UploadFile, config: ServiceConfig, label: str) -> bytes:
-    data = await upload.read(config.max_upload_bytes + 1)
-    if len(data) > config.max_upload_bytes:
-        raise HTTPException(413, f"{label} is larger than {config.max_upload_bytes:,} bytes")
-    return data
-
-
-def _parse_settings(method: str, text: str) -> dict[str, Any]:
-    """Form JSON → validated settings values, by the method's own dataclass fields."""
-    try:
-        raw = json.loads(text or "{}")
-    except json.JSONDecodeError as error:
-        raise ArgumentError(f"settings must be a JSON object: {error.msg}", name="settings") from None
-    if not isinstance(raw, dict):
-        raise ArgumentError("settings must be a JSON object", name="settings")
-    stylizer_class = get_method(method)
-    fields = {field.name: field for field in setting_fields(stylizer_class.Settings)}
-    values: dict[str, Any] = {}
-    for name, value in raw.items():
-        if name not in fields:
-            raise ArgumentError(f"unknown setting {name!r} for method {method}", name=name)
-        _refuse_server_paths(name, value)
-        text_value = ",".join(map(str, value)) if isinstance(value, list) else str(value)
-        values[name] = parse_value(fields[name], text_value)
-    if "save_every" in fields and "save_every" not in values:
-        values["save_every"] = _PREVIEW_EVERY  # the page shows intermediate results of long methods
-    build_settings(stylizer_class.Settings, values)  # full validation, raises ArgumentError with the field
-    return values
-
-
-_SAFE_VALUES = {"init": {"content", "random"}, "decoder": {"bundled"}, "weights": {"vgg19.caffe_q8"}, "mask": set()}
-
-
-def _refuse_server_paths(name: str, value: Any) -> None:
-    """Settings that name files may only name things the server offers, never paths on its disk."""
-    if name == "model":
-        from ..models import list_models
-
-        if value not in {model.name for model in list_models()}:
-            raise ArgumentError(f"unknown model {value!r}; GET /api/models lists them", name=name)
-    elif name in _SAFE_VALUES and value is not None and value not in _SAFE_VALUES[name]:
-        raise ArgumentError(f"{name}: server-side file paths are not accepted", name=name)
 
 
 def _routes(app: FastAPI, config: ServiceConfig) -> None:
@@ -136,10 +113,10 @@ def _routes(app: FastAPI, config: ServiceConfig) -> None:
                              "settings": [_field_json(f) for f in setting_fields(method.Settings)]}  # fmt: skip
         trained = [{"name": m.name, "origin": m.origin, "kind": m.metadata.get("kind"), "styles": m.styles,
                     "previews": m.metadata.get("previews", [])} for m in list_models()]  # fmt: skip
-        return {"methods": methods, "models": trained}
+        return {"methods": methods, "models": trained, "limits": {"max_size": config.max_size}}
 
     @app.post("/api/jobs", status_code=201)
-    async def submit(
+    def submit(
         request: Request,
         photo: UploadFile = File(..., description="the photo"),
         styles: list[UploadFile] = File(default=[], description="style images (none for trained models)"),
@@ -150,24 +127,24 @@ def _routes(app: FastAPI, config: ServiceConfig) -> None:
         store: JobStore = request.app.state.store
         if store.count_active() >= config.max_queued:
             raise HTTPException(429, f"the queue is full ({config.max_queued} jobs); try again later")
-        needs_styles = get_method(method).needs_style_images
-        if needs_styles and not 1 <= len(styles) <= config.max_styles:
+        method_class = get_method(method)
+        if method_class.needs_style_images and not 1 <= len(styles) <= config.max_styles:
             raise ArgumentError(f"give 1 to {config.max_styles} style images", name="styles")
-        if styles and not needs_styles:
+        if styles and not method_class.needs_style_images:
             raise ArgumentError(f"method {method} uses its model's styles; send no style images", name="styles")
-        values = _parse_settings(method, settings)
-        weights = _parse_weights(style_weights, len(styles)) if styles else None
-        images = [open_image(await _read_upload(photo, config, "photo"), max_pixels=config.max_pixels, label="photo")]
-        for upload in styles:
-            data = await _read_upload(upload, config, "style image")
-            images.append(open_image(data, max_pixels=config.max_pixels, label="style image"))
-        job_id = store.create(method, values, weights, len(styles))
-        folder = store.folder(job_id)
-        for image, name in zip(images, [PHOTO_NAME, *(style_name(i) for i in range(len(styles)))]):
-            save_image(image, folder / name, force=True)
+        values = parse_settings(method_class, settings, config)
+        weights = parse_style_weights(style_weights, len(styles)) if styles else None
+        uploads = [_check_upload(photo, "photo", config)]
+        uploads += [_check_upload(upload, "style image", config) for upload in styles]
+        values = settle_size(method_class, values, uploads[0].size, config)
+        job = _enqueue(store, uploads, method, values, weights)
         request.app.state.pool.notify()
-        return store.get(job_id).public()  # type: ignore[union-attr]
+        return job.public()
 
+    _job_routes(app)
+
+
+def _job_routes(app: FastAPI) -> None:
     @app.get("/api/jobs/{job_id}")
     async def status(request: Request, job_id: str) -> dict[str, Any]:
         return _job_or_404(request, job_id).public()
@@ -178,6 +155,8 @@ def _routes(app: FastAPI, config: ServiceConfig) -> None:
         if job.state != "done":
             raise HTTPException(409, f"job is {job.state}; the result exists once it is done")
         path = request.app.state.store.folder(job_id) / RESULT_NAME
+        if not path.is_file():
+            raise HTTPException(410, "the result file is gone (removed outside the service); submit the job again")
         return FileResponse(path, media_type="image/png", filename=f"painterly-{job_id[:8]}.png")
 
     @app.get("/api/jobs/{job_id}/preview")
@@ -208,29 +187,36 @@ def _routes(app: FastAPI, config: ServiceConfig) -> None:
         return _job_or_404(request, job_id).public()
 
 
-def _field_json(field: Any) -> dict[str, Any]:
+def _field_json(field: SettingField) -> dict[str, Any]:
     default: Any = field.default if isinstance(field.default, (int, float, str, bool, type(None))) else None
     if isinstance(field.default, tuple):
         default = list(field.default)
     return {"name": field.name, "type": field.kind.__name__, "list": field.is_list, "choices": field.choices,
-            "default": default, "help": field.help}  # fmt: skip
+            "default": default, "help": field.help, "role": field.role}  # fmt: skip
 
 
-def _parse_weights(text: str, count: int) -> list[float] | None:
-    if not text.strip():
-        return None
+def _check_upload(upload: UploadFile, label: str, config: ServiceConfig) -> Upload:
+    return read_upload(upload.file, label=label, max_bytes=config.max_upload_bytes, max_pixels=config.max_pixels)
+
+
+def _enqueue(store: JobStore, uploads: list[Upload], method: str, values: dict[str, Any],
+             weights: list[float] | None) -> Job:  # fmt: skip
+    """Write every input, then insert the job: a worker never sees a job without its files."""
+    job_id, folder = store.new_folder()
     try:
-        weights = [float(item) for item in text.split(",")]
-    except ValueError:
-        raise ArgumentError("style_weights must be comma-separated numbers", name="style_weights") from None
-    try:
-        normalize_weights(weights, count)
-    except ArgumentError as error:
-        raise ArgumentError(str(error), name="style_weights") from None
-    return weights
+        stems = [PHOTO_STEM, *(style_stem(index) for index in range(len(uploads) - 1))]
+        for upload, stem in zip(uploads, stems):
+            store_upload(upload, folder, stem)
+        return store.enqueue(job_id, method, values, weights, len(uploads) - 1)
+    except OSError as error:
+        store.delete(job_id)
+        raise HTTPException(507, f"the server could not store the upload: {error.strerror or error}") from None
+    except BaseException:
+        store.delete(job_id)
+        raise
 
 
-def _job_or_404(request: Request, job_id: str):  # type: ignore[no-untyped-def]
+def _job_or_404(request: Request, job_id: str) -> Job:
     job = request.app.state.store.get(job_id) if job_id.isalnum() else None
     if job is None:
         raise HTTPException(404, "no such job")

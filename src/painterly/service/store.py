@@ -8,6 +8,7 @@ also has a folder holding its inputs, previews and result, named by its unguessa
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import threading
 import time
@@ -95,17 +96,39 @@ class JobStore:
     def folder(self, job_id: str) -> Path:
         return self.jobs_dir / job_id
 
-    def create(self, method: str, settings: dict[str, Any], style_weights: list[float] | None, styles: int) -> str:
-        """Insert a queued job and make its folder; return its id."""
+    def new_folder(self) -> tuple[str, Path]:
+        """A fresh job id and its empty folder, for the inputs to be written before the job exists.
+
+        No worker can see the job until ``enqueue``; a crash in between leaves only a folder
+        without a row, which ``remove_orphans`` deletes at the next start.
+        """
         job_id = uuid.uuid4().hex
-        self.folder(job_id).mkdir(parents=True)
+        folder = self.folder(job_id)
+        folder.mkdir(parents=True)
+        return job_id, folder
+
+    def enqueue(
+        self, job_id: str, method: str, settings: dict[str, Any], style_weights: list[float] | None, styles: int
+    ) -> Job:
+        """Insert a job whose inputs are already on disk, as queued; returns it."""
         with self._cursor() as cursor:
             cursor.execute(
                 "INSERT INTO jobs (id, state, method, settings, style_weights, style_count, created) "
                 "VALUES (?, 'queued', ?, ?, ?, ?, ?)",
                 (job_id, method, json.dumps(settings), json.dumps(style_weights), styles, time.time()),
             )
-        return job_id
+        job = self.get(job_id)
+        assert job is not None  # just inserted under the lock
+        return job
+
+    def remove_orphans(self) -> int:
+        """Delete job folders that have no row (a submission interrupted by a crash); returns how many."""
+        with self._cursor() as cursor:
+            known = {row["id"] for row in cursor.execute("SELECT id FROM jobs").fetchall()}
+        orphans = [path for path in self.jobs_dir.iterdir() if path.is_dir() and path.name not in known]
+        for path in orphans:
+            shutil.rmtree(path, ignore_errors=True)
+        return len(orphans)
 
     def get(self, job_id: str) -> Job | None:
         with self._cursor() as cursor:
@@ -175,8 +198,6 @@ class JobStore:
         return [row["id"] for row in rows]
 
     def delete(self, job_id: str) -> None:
-        import shutil
-
         with self._cursor() as cursor:
             cursor.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
         shutil.rmtree(self.folder(job_id), ignore_errors=True)

@@ -1,8 +1,10 @@
 """The worker pool: runs queued jobs through the methods' ``Stylizer`` interface, like the CLI.
 
 Bounded concurrency (``workers`` threads), progress written to the store a few times a
-second, previews written beside the job, cancellation between steps through the progress
-callback. On start it recovers what a crash left running, and it deletes expired results.
+second, previews written beside the job, cancellation and the per-job time limit checked
+between steps through the progress callback. On start it recovers what a crash left running
+and removes half-submitted jobs; a sweeper thread deletes expired results on time, even
+with no workers.
 """
 
 from __future__ import annotations
@@ -18,22 +20,26 @@ from ..image_io import open_image, save_image
 from ..methods.base import Cancelled, ProgressEvent, get_method
 from .config import ServiceConfig
 from .store import Job, JobStore
+from .uploads import find_input
 
-__all__ = ["PHOTO_NAME", "PREVIEW_NAME", "RESULT_NAME", "WorkerPool", "style_name"]
+__all__ = ["PREVIEW_NAME", "RESULT_NAME", "WorkerPool", "style_stem"]
 
 logger = logging.getLogger(__name__)
 
-PHOTO_NAME, RESULT_NAME, PREVIEW_NAME = "photo.png", "result.png", "preview.jpg"
+PHOTO_STEM, RESULT_NAME, PREVIEW_NAME = "photo", "result.png", "preview.jpg"
 _PROGRESS_INTERVAL = 0.25  # seconds between progress writes
-_SWEEP_INTERVAL = 600.0  # seconds between expiry sweeps
 
 
 class _ShuttingDown(Exception):  # noqa: N818 (control flow, not an error)
     """The server is stopping: leave the job to be run again, not failed or cancelled."""
 
 
-def style_name(index: int) -> str:
-    return f"style_{index}.png"
+class _TimedOut(Exception):  # noqa: N818 (control flow, not an error)
+    """The job ran longer than ``job_timeout_seconds``."""
+
+
+def style_stem(index: int) -> str:
+    return f"style_{index}"
 
 
 class WorkerPool:
@@ -50,9 +56,14 @@ class WorkerPool:
         requeued, failed = self.store.recover(self.config.max_attempts)
         if requeued or failed:
             logger.warning("after restart: %d job(s) requeued, %d marked failed", requeued, failed)
+        orphans = self.store.remove_orphans()
+        if orphans:
+            logger.warning("after restart: removed %d half-submitted job folder(s)", orphans)
         self.sweep()
-        for number in range(self.config.workers):
-            thread = threading.Thread(target=self._work, name=f"painterly-worker-{number}", daemon=True)
+        targets = [(self._sweep_loop, "painterly-sweeper")]
+        targets += [(self._work, f"painterly-worker-{number}") for number in range(self.config.workers)]
+        for target, name in targets:
+            thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
 
@@ -77,16 +88,19 @@ class WorkerPool:
         for job_id in self.store.expired(time.time() - self.config.result_ttl_hours * 3600):
             self.store.delete(job_id)
 
+    def _sweep_loop(self) -> None:
+        while not self._stop.wait(self.config.sweep_seconds):
+            try:
+                self.sweep()
+            except Exception:  # a failed sweep is retried next time; it must not end the thread
+                logger.exception("expiry sweep failed")
+
     def _work(self) -> None:
-        last_sweep = time.monotonic()
         while not self._stop.is_set():
             job = self.store.claim_next()
             if job is None:
                 self._wake.wait(timeout=0.5)
                 self._wake.clear()
-                if time.monotonic() - last_sweep > _SWEEP_INTERVAL:
-                    self.sweep()
-                    last_sweep = time.monotonic()
                 continue
             self._run(job)
 
@@ -100,8 +114,12 @@ class WorkerPool:
             self.store.requeue(job.id)
         except Cancelled:
             self.store.finish(job.id, "cancelled", "cancelled by request")
+        except _TimedOut:
+            limit = self.config.job_timeout_seconds
+            self.store.finish(job.id, "failed", f"stopped after the time limit of {limit:g} s; try a smaller size")
         except PainterlyError as error:
-            self.store.finish(job.id, "failed", str(error))
+            # Messages may name files; clients see the job's own names, never the server's folders.
+            self.store.finish(job.id, "failed", str(error).replace(f"{folder}/", "").replace(str(folder), "job"))
         except Exception as error:  # a bug must fail one job, not kill the worker
             logger.exception("job %s failed", job.id)
             self.store.finish(job.id, "failed", f"internal error: {type(error).__name__}: {error}")
@@ -111,9 +129,9 @@ class WorkerPool:
     def _stylize(self, job: Job, folder: Path):  # type: ignore[no-untyped-def]
         stylizer_class = get_method(job.method)
         stylizer = stylizer_class(build_settings(stylizer_class.Settings, job.settings))
-        photo = open_image(folder / PHOTO_NAME)
-        styles = [open_image(folder / style_name(index)) for index in range(job.style_count)]
-        last_write = 0.0
+        photo = open_image(find_input(folder, PHOTO_STEM), label="photo")
+        styles = [open_image(find_input(folder, style_stem(i)), label="style image") for i in range(job.style_count)]
+        last_write, started, limit = 0.0, time.monotonic(), self.config.job_timeout_seconds
 
         def report(event: ProgressEvent) -> None:
             nonlocal last_write
@@ -121,6 +139,8 @@ class WorkerPool:
                 raise _ShuttingDown
             if job.id in self._cancelled:
                 raise Cancelled
+            if limit and time.monotonic() - started > limit:
+                raise _TimedOut
             if event.preview is not None:
                 save_image(event.preview.convert("RGB"), folder / PREVIEW_NAME, force=True, jpeg_quality=85)
             if time.monotonic() - last_write > _PROGRESS_INTERVAL or event.fraction >= 1.0:

@@ -1,8 +1,14 @@
-"""Training state on disk: written atomically, read back to resume exactly where it stopped.
+"""Training state on disk: written atomically, read back to resume where it stopped.
 
 A checkpoint holds the model, the optimizer, the step and the data sampler's random
 state; the run's resolved config lives beside it as JSON so that ``--resume`` trains the
 same thing it started (TIMM's ``args.yaml`` habit).
+
+What is and is not bit-exact: the model weights, the step and the sampler's random state are
+restored exactly, so a resumed run sees the same photos in the same order. Adam's moment
+estimates are stored in bfloat16 (``compact_optimizer_state``) to keep committed checkpoints
+small, so the first updates after a resume differ from an uninterrupted run's in the last
+bits: two steps after a resume the loss differed by 5e-5 relative in our test, not bit for bit.
 """
 
 from __future__ import annotations

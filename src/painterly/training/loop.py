@@ -40,7 +40,8 @@ class TrainingRun(Protocol):
 def resolve_run(config: Any, config_class: type, *, resume: bool) -> tuple[Any, dict[str, Any] | None]:
     """The config to train with and the checkpoint to start from (``None`` for a new run).
 
-    A resumed run keeps its saved config; only ``steps`` may be raised to train longer.
+    A resumed run keeps its saved config; only ``steps`` may be raised to train longer, and it
+    continues in ``config.output`` (not the folder its saved config names).
 
     Raises:
         ArgumentError: nothing to resume, or a new run would overwrite an existing one.
@@ -51,8 +52,8 @@ def resolve_run(config: Any, config_class: type, *, resume: bool) -> tuple[Any, 
         raise ArgumentError(f"cannot resume: no checkpoint in {folder}")
     if not resume and (folder / "checkpoint.pt").exists():
         raise ArgumentError(f"{folder} already holds a training run; pass --resume to continue it")
-    if state is not None:
-        config = replace(read_config(folder, config_class), steps=config.steps)
+    if state is not None:  # trains on in the folder given, even if the run was moved or copied there
+        config = replace(read_config(folder, config_class), steps=config.steps, output=str(folder))
     return config, state
 
 

@@ -5,11 +5,21 @@ let models = {};
 let current = null;  // id of the job whose progress is shown
 let source = null;   // its EventSource
 
+// A server started with --token needs it on every API call: open the page as http://host:port/#token=…
+const token = new URLSearchParams(location.hash.slice(1)).get("token") || sessionStorage.getItem("painterly-token") || "";
+if (token) sessionStorage.setItem("painterly-token", token);
+function api(path, options = {}) {
+  if (token) options.headers = { ...(options.headers || {}), Authorization: `Bearer ${token}` };
+  return fetch(path, options);
+}
+// Event streams and images cannot send headers: they carry the token in the query.
+const withToken = (url) => token ? `${url}${url.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}` : url;
+
 let trained = [];      // trained style models (GET /api/models → models)
 let chosenModel = null;
 
 async function loadModels() {
-  const response = await fetch("/api/models");
+  const response = await api("/api/models");
   const listing = await response.json();
   models = listing.methods;
   trained = listing.models.filter((m) => m.kind === "stylenet");
@@ -159,7 +169,7 @@ async function submit(event) {
   if (needsStyles && weights.length > 1) body.append("style_weights", weights.join(","));
   $("submit").disabled = true;
   try {
-    const response = await fetch("/api/jobs", { method: "POST", body });
+    const response = await api("/api/jobs", { method: "POST", body });
     const job = await response.json();
     if (!response.ok) {
       const detail = typeof job.detail === "string" ? job.detail : JSON.stringify(job.detail);
@@ -179,13 +189,13 @@ function follow(id) {
   current = id;
   $("cancel").hidden = false;
   $("live-preview").hidden = true;
-  source = new EventSource(`/api/jobs/${id}/events`);
+  source = new EventSource(withToken(`/api/jobs/${id}/events`));
   source.onmessage = (message) => {
     const job = JSON.parse(message.data);
     $("progress").value = job.progress;
     $("stage").textContent = `${job.state}: ${job.stage} (${Math.round(job.progress * 100)}%)`;
     if (job.preview_version) {
-      $("live-preview").src = `/api/jobs/${id}/preview?v=${job.preview_version}`;
+      $("live-preview").src = withToken(`/api/jobs/${id}/preview?v=${job.preview_version}`);
       $("live-preview").hidden = false;
     }
     if (["done", "failed", "cancelled"].includes(job.state)) {
@@ -199,7 +209,7 @@ function follow(id) {
 function addResult(id) {
   const item = document.createElement("li");
   const img = document.createElement("img");
-  img.src = `/api/jobs/${id}/result`; img.alt = "Stylized result " + id.slice(0, 8);
+  img.src = withToken(`/api/jobs/${id}/result`); img.alt = "Stylized result " + id.slice(0, 8);
   img.className = "result";
   const link = document.createElement("a");
   link.href = img.src; link.download = `painterly-${id.slice(0, 8)}.png`; link.textContent = "Download";
@@ -209,7 +219,7 @@ function addResult(id) {
 
 $("method").addEventListener("change", renderSettings);
 $("job-form").addEventListener("submit", submit);
-$("cancel").addEventListener("click", () => current && fetch(`/api/jobs/${current}`, { method: "DELETE" }));
+$("cancel").addEventListener("click", () => current && api(`/api/jobs/${current}`, { method: "DELETE" }));
 wireDrop("photo-drop", "photo", (files) => files.length && showPhoto(files[0]));
 wireDrop("style-drop", "styles", showStyles);
 loadModels();
