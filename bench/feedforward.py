@@ -21,12 +21,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
-from _common import RESULTS, machine_line, markdown_table, median_seconds, require_shared_data
+from _common import RESULTS, machine_line, markdown_table, median_seconds, publish, require_shared_data
 from PIL import Image
 
+from painterly.encoders import get_encoder
 from painterly.image_io import load_image, resize_long_side
 from painterly.methods.feedforward import FeedForwardSettings, FeedForwardStylizer, load_stylenet
-from painterly.methods.optimize import cached_encoder
 from painterly.metrics import gram_ratio
 from painterly.models import list_models
 from painterly.training.feedforward import FeedForwardTrainingConfig, train_feedforward
@@ -56,7 +56,7 @@ def speed_rows(names: list[str], photo: Image.Image) -> list[list[str]]:
 
 
 def quality_rows(names: list[str], data: Path, photos: list[Image.Image]) -> tuple[list[list[str]], Image.Image]:
-    encoder = cached_encoder("vgg19.caffe_q8", "max", "relu5_1")
+    encoder = get_encoder("vgg19.caffe_q8", "max", "relu5_1")
     rows, sheet_rows = [], []
     for name in names:
         _, metadata = load_stylenet(name)
@@ -85,7 +85,7 @@ def training_summary(metadata: dict) -> list[str]:  # type: ignore[type-arg]
 
 def training_rows(data: Path, work: Path) -> list[list[str]]:
     """Images/s over 10 steps from scratch, then over 10 steps adding one style by its norms."""
-    encoder = cached_encoder("vgg19.caffe_q8", "max", "relu5_1")
+    encoder = get_encoder("vgg19.caffe_q8", "max", "relu5_1")
     styles = sorted((data / "styles" / "train").glob("hokusai__*.jpg"))[:2]
     base = FeedForwardTrainingConfig(
         photos=str(data / "photos" / "train"), styles=(str(styles[0]),), output=str(work / "scratch"),
@@ -129,9 +129,7 @@ def main() -> int:
         markdown_table(["run", "images / s", "s / step", "crop px"], training),
         "Preview sheet (painting, then five held-out photos, one row per style): `feedforward.png`.",
     ])  # fmt: skip
-    print(text)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "feedforward.md").write_text(text + "\n")
+    publish("feedforward", text)
     sheet.save(RESULTS / "feedforward.png")
     return 0
 

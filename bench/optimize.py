@@ -24,13 +24,15 @@ from _common import (
     labelled_row,
     machine_line,
     markdown_table,
+    publish,
     require_shared_data,
     run_child,  # fmt: skip
 )
 
+from painterly.encoders import get_encoder
 from painterly.image_io import image_to_tensor, load_image, resize_long_side
 from painterly.losses.perceptual import PerceptualLoss
-from painterly.methods.optimize import DEFAULT_STYLE_LAYERS, OptimizeSettings, cached_encoder
+from painterly.methods.optimize import DEFAULT_STYLE_LAYERS, OptimizeSettings
 from painterly.metrics import gram_ratio
 from painterly.precision import resolve_precision
 
@@ -49,7 +51,7 @@ def content_ratio(encoder, result, photo) -> float:  # type: ignore[no-untyped-d
 def step_efficiency(photo, style, dtype: torch.dtype) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     """Seconds per loss evaluation (encoder forward + backward, Grams, losses) at 512 px, and GFLOP/s."""
     settings = OptimizeSettings()
-    encoder = cached_encoder(settings.weights, settings.pooling, "relu5_1")
+    encoder = get_encoder(settings.weights, settings.pooling, "relu5_1")
     loss = PerceptualLoss(encoder, content_layers={"relu4_2": 1.0},
                           style_layers={layer: 0.2 for layer in DEFAULT_STYLE_LAYERS},
                           style_weight=settings.style_weight, compute_dtype=dtype)  # fmt: skip
@@ -97,7 +99,7 @@ def main() -> int:
 def report(photo_path: Path, style_path: Path, outputs: dict[str, Path], runs: dict) -> None:  # type: ignore[type-arg]
     photo, style = load_image(photo_path), load_image(style_path)
     reference = load_image(photo_path.parent / "reference" / "tubingen_starry.png")
-    encoder = cached_encoder("vgg19.caffe_q8", "max", "relu5_1")
+    encoder = get_encoder("vgg19.caffe_q8", "max", "relu5_1")
     results = {name: load_image(path) for name, path in outputs.items()}
 
     def row(name: str, image, run) -> list[str]:  # type: ignore[no-untyped-def]
@@ -120,9 +122,7 @@ def report(photo_path: Path, style_path: Path, outputs: dict[str, Path], runs: d
         "gram_ratio: Σ over relu1_1…relu5_1 of ‖G(out) − G(style)‖² over the same for the photo (G = FFᵀ/CHW, 512 px). "
         "content_ratio: ‖F(out) − F(photo)‖² / ‖F(photo)‖² at relu4_2. Side by side: `optimize.png`.",
     ])  # fmt: skip
-    print(text)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "optimize.md").write_text(text + "\n")
+    publish("optimize", text)
     sheet = labelled_row([("photo", resize_long_side(photo, SIZE)),
                           *((f"{n}: {runs[n].seconds:.0f} s", image) for n, image in results.items()),
                           ("Gatys reference, 1000 it.", reference)])  # fmt: skip

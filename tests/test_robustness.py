@@ -105,7 +105,7 @@ class TestApiInputs:
 
     def test_callback_example_of_the_readme_works_for_every_method(self, files) -> None:  # type: ignore[no-untyped-def]
         events = []
-        kwargs = {"optimize": {"size": 32, "scales": (1.0,), "steps": (2,)}, "adain": {"size": 32},
+        kwargs = {"optimize": {"size": 32, "scales": (1.0,), "steps": (2,)}, "adain": {"size": 32}, "wct": {"size": 32},
                   "feedforward": {"model": "cliff_walk", "size": 32}}  # fmt: skip
         for method in list_methods():
             styles = [] if method == "feedforward" else files[1]
@@ -117,15 +117,16 @@ class TestApiInputs:
 SHAPES = [(1600, 16), (16, 1600), (1000, 16), (20000, 16), (160, 16), (16, 160), (100, 100)]
 
 
-@pytest.mark.parametrize("method", ["optimize", "adain", "feedforward"])
+@pytest.mark.parametrize("method", ["optimize", "adain", "wct", "feedforward"])
 @pytest.mark.parametrize(("width", "height"), SHAPES)
 def test_every_shape_of_photo_works(method, width, height, vgg19, stripes) -> None:  # type: ignore[no-untyped-def]
     """Aspect ratios 1:100 … 100:1 (and 1250:1) at a small size: a result of the expected shape, no crash."""
     photo = make_photo(width, height)
     settings = {"optimize": {"size": 128, "scales": (0.5, 1.0), "steps": (1, 1)}, "adain": {"size": 128},
+                "wct": {"size": 128},
                 "feedforward": {"model": "cliff_walk", "size": 128}}[method]  # fmt: skip
     stylizer_class = get_method(method)
-    kwargs = {"encoder": vgg19} if method in ("optimize", "adain") else {}
+    kwargs = {"encoder": vgg19} if method in ("optimize", "adain", "wct") else {}
     stylizer = stylizer_class(stylizer_class.Settings(**settings), **kwargs)
     result = stylizer.stylize(photo, [] if method == "feedforward" else [stripes])
     assert max(result.size) == 128

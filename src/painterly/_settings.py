@@ -52,6 +52,7 @@ class SettingField:
     default: Any
     help: str
     role: Role | None = None  # what the value stands for, so generic layers can act by rule
+    stage: Literal["load", "call"] = "call"  # load: chosen when the stylizer is loaded; call: per call
     safe_values: tuple[str, ...] = ()  # values of a path/model/weights field that name no file
     model_kind: str | None = None  # for role "model": the kind of model file it names
 
@@ -60,13 +61,24 @@ class SettingField:
         return "--" + self.name.replace("_", "-")
 
 
-def role(default: Any, kind: Role, *, safe_values: tuple[str, ...] = (), model_kind: str | None = None) -> Any:
-    """A dataclass field with ``default`` whose metadata says what it stands for.
+def role(
+    default: Any,
+    kind: Role | None = None,
+    *,
+    stage: Literal["load", "call"] = "call",
+    safe_values: tuple[str, ...] = (),
+    model_kind: str | None = None,
+) -> Any:
+    """A dataclass field with ``default`` whose metadata says what it stands for and when it is used.
+
+    ``stage="load"`` marks what a stylizer loads (weights, a model, the precision): changing it
+    means loading again, so it is a load-time setting, never a per-call option.
 
     Example:
         >>> mask: str | None = role(None, "path")  # doctest: +SKIP
+        >>> model: str = role("", "model", stage="load", model_kind="stylenet")  # doctest: +SKIP
     """
-    metadata = {"role": kind, "safe_values": safe_values, "model_kind": model_kind}
+    metadata = {"role": kind, "stage": stage, "safe_values": safe_values, "model_kind": model_kind}
     return dataclasses.field(default=default, metadata=metadata)
 
 
@@ -93,7 +105,16 @@ def _describe(name: str, annotation: Any) -> tuple[type, bool, bool, tuple[str, 
 
 
 def _field_comments(settings_class: type) -> dict[str, str]:
-    """Each field's trailing comment (on any line of its definition), read with the tokenizer."""
+    """Each field's trailing comment (on any line of its definition), inherited fields' included."""
+    comments: dict[str, str] = {}
+    for klass in reversed(settings_class.__mro__):
+        if dataclasses.is_dataclass(klass):
+            comments.update(_own_comments(klass))
+    return comments
+
+
+def _own_comments(settings_class: type) -> dict[str, str]:
+    """The comments of the fields a class itself defines, read with the tokenizer."""
     source = textwrap.dedent(inspect.getsource(settings_class))
     spans = {
         node.target.id: (node.lineno, node.end_lineno or node.lineno)
@@ -121,7 +142,7 @@ def setting_fields(settings_class: type) -> list[SettingField]:
         fields.append(
             SettingField(
                 field.name, kind, is_list, optional, choices, field.default, comments.get(field.name, ""),
-                meta.get("role"), tuple(meta.get("safe_values", ())), meta.get("model_kind"),
+                meta.get("role"), meta.get("stage", "call"), tuple(meta.get("safe_values", ())), meta.get("model_kind"),
             )
         )  # fmt: skip
     return fields

@@ -13,6 +13,7 @@ import logging
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -175,7 +176,8 @@ def _apply_icc(image: Image.Image) -> Image.Image:
 
 def image_to_tensor(image: Image.Image, *, device: torch.device | str | None = None) -> torch.Tensor:
     """PIL RGB → ``(1, 3, H, W)`` float32 in [0, 1]."""
-    array = np.asarray(to_rgb(image), dtype=np.uint8)
+    # RGB images (all that open_image returns) skip to_rgb, whose EXIF pass copies the whole image.
+    array = np.asarray(image if image.mode == "RGB" else to_rgb(image), dtype=np.uint8)
     tensor = torch.from_numpy(array.copy()).permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
     return tensor.to(device) if device is not None else tensor
 
@@ -184,8 +186,10 @@ def tensor_to_image(tensor: torch.Tensor) -> Image.Image:
     """``(1, 3, H, W)`` or ``(3, H, W)`` in [0, 1] → PIL RGB (values clamped, rounded)."""
     if tensor.dim() == 4:
         tensor = tensor[0]
-    array = tensor.detach().float().clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
-    return Image.fromarray(np.ascontiguousarray(array), mode="RGB")
+    # Permute first and make it contiguous once: the arithmetic then runs over one dense HWC buffer.
+    hwc = tensor.detach().permute(1, 2, 0).to("cpu", torch.float32).contiguous()
+    array = hwc.mul_(255).round_().clamp_(0, 255).to(torch.uint8).numpy()
+    return Image.fromarray(array, mode="RGB")
 
 
 def fit_long_side(width: int, height: int, long_side: int) -> tuple[int, int]:
@@ -235,18 +239,30 @@ def check_output_path(path: str | os.PathLike[str], *, force: bool = False) -> s
 
 
 def save_image(
-    image: Image.Image, path: str | os.PathLike[str], *, force: bool = False, jpeg_quality: int = 95
+    image: Image.Image,
+    path: str | os.PathLike[str],
+    *,
+    force: bool = False,
+    jpeg_quality: int = 95,
+    provenance: dict[str, Any] | None = None,
+    exif: Image.Exif | None = None,
 ) -> Path:
     """Write ``image`` atomically (temp file in the same folder, then rename).
 
     A crash or a full disk leaves either the old file or none, never half an image.
 
+    Args:
+        provenance: a record of what made the image, embedded in the file (``provenance.record``).
+        exif: capture metadata to keep (``provenance.capture_exif`` of the photo).
+
     Raises:
         OutputError: as ``check_output_path``, or the write itself failed.
     """
+    from .provenance import save_options
+
     image_format = check_output_path(path, force=force)
     target = Path(path)
-    options: dict[str, object] = {}
+    options: dict[str, object] = save_options(image_format, provenance, exif)
     if image_format in ("JPEG", "WEBP"):
         options["quality"] = jpeg_quality
     try:

@@ -97,11 +97,26 @@ class TestStylize:
         mask.save(tmp_path / "mask.png")
         stylizer = _stylizer(vgg19, decoder, mask=str(tmp_path / "mask.png"))
         masked = _array(stylizer.stylize(photo, [stripes, blue]))
-        plain = _stylizer(vgg19, decoder)
+        plain = _stylizer(vgg19, decoder, style_colors=False)  # masked results keep the decoder's colours too
         left_style, right_style = _array(plain.stylize(photo, [stripes])), _array(plain.stylize(photo, [blue]))
         # Away from the seam, each half looks like its own style (the decoder's receptive field blurs the seam).
         assert np.abs(masked[:, :20] - left_style[:, :20]).mean() < np.abs(masked[:, :20] - right_style[:, :20]).mean()
         assert np.abs(masked[:, 44:] - right_style[:, 44:]).mean() < np.abs(masked[:, 44:] - left_style[:, 44:]).mean()
+
+    def test_style_colors_take_the_paintings_palette(self, vgg19, decoder, photo) -> None:  # type: ignore[no-untyped-def]
+        from painterly.color import color_statistics
+
+        red, green = np.meshgrid(np.linspace(150, 255, 64), np.linspace(40, 120, 64))
+        warm = Image.fromarray(np.stack([red, green, np.full((64, 64), 20.0)], axis=-1).astype(np.uint8))
+        target_mean, target_cov = color_statistics([image_to_tensor(warm)], [1.0])
+
+        def distance(image: Image.Image) -> float:
+            mean, cov = color_statistics([image_to_tensor(image)], [1.0])
+            return float((mean - target_mean).norm() + (cov - target_cov).norm())
+
+        followed = _stylizer(vgg19, decoder).stylize(photo, [warm])
+        own = _stylizer(vgg19, decoder, style_colors=False).stylize(photo, [warm])
+        assert distance(followed) < 0.25 * distance(own)
 
     def test_mask_of_wrong_size_is_resized_with_a_note(self, tmp_path, vgg19, decoder, photo, stripes, caplog) -> None:  # type: ignore[no-untyped-def]
         Image.new("L", (20, 30), 255).save(tmp_path / "small.png")
@@ -132,8 +147,8 @@ class TestStylize:
     def test_style_statistics_are_cached(self, vgg19, decoder, photo, stripes, monkeypatch) -> None:  # type: ignore[no-untyped-def]
         stylizer = _stylizer(vgg19, decoder)
         calls = []
-        original = stylizer._encode
-        monkeypatch.setattr(stylizer, "_encode", lambda x: calls.append(x.shape) or original(x))
+        original = stylizer.encode
+        monkeypatch.setattr(stylizer, "encode", lambda x: calls.append(x.shape) or original(x))
         stylizer.stylize(photo, [stripes])
         stylizer.stylize(photo.rotate(90), [stripes])
         assert len(calls) == 3  # photo, style, photo: the style was encoded once

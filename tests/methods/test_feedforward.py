@@ -71,10 +71,9 @@ class TestStylize:
         pytest.importorskip("onnxruntime")
         torch_result = _stylizer(model="tiny", blend="0:0.5,1:0.5", precision="float32")
         onnx_result = _stylizer(model="tiny", blend="0:0.5,1:0.5", engine="onnx")
-        image = torch.rand(1, 3, 40, 56)
-        with torch.no_grad():
-            expected = torch_result._run(image)
-        difference = (onnx_result._run(image) - expected).abs().max().item()
+        image, blend = torch.rand(1, 3, 40, 56), torch.tensor([[0.5, 0.5]])
+        expected = torch_result.forward(image, blend)
+        difference = (onnx_result.forward(image, blend) - expected).abs().max().item()
         assert difference < ONNX_TOLERANCE
         assert np.abs(np.asarray(torch_result.stylize(photo, []), np.int16)
                       - np.asarray(onnx_result.stylize(photo, []), np.int16)).max() <= 1  # fmt: skip

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from painterly.nets.adain import AdaINDecoder, adaptive_instance_norm, feature_mean_std
+from painterly.nets.adain import AdaINDecoder
+from painterly.transforms import adaptive_instance_norm, feature_mean_std
 
 
 class TestAdaptiveInstanceNorm:

@@ -168,3 +168,22 @@ class TestTrainedModelJobs:
         files = [("photo", ("p.png", png_bytes(make_photo()), "image/png"))]
         response = client.post("/api/jobs", files=files, data={"method": "feedforward", "settings": settings})
         assert response.status_code == 422 and response.json()["field"] == "model"
+
+
+class TestLoadedOnce:
+    def test_worker_reuses_a_loaded_model(self, client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        from painterly import loading
+        from painterly.methods import feedforward
+
+        loading.clear_cache()
+        loads = []
+        original = feedforward.load_stylenet
+        monkeypatch.setattr(feedforward, "load_stylenet", lambda name: loads.append(name) or original(name))
+        ids = []
+        for strength in (1.0, 0.5, 0.8):  # per-call options differ; the model is the same
+            settings = f'{{"model": "cliff_walk", "size": 32, "strength": {strength}}}'
+            response = client.post("/api/jobs", files=job_files(styles=[]), data={"method": "feedforward",
+                                                                                  "settings": settings})  # fmt: skip
+            ids.append(response.json()["id"])
+        assert [wait_for(client, job_id)["state"] for job_id in ids] == ["done"] * 3
+        assert loads == ["cliff_walk"]

@@ -171,8 +171,19 @@ def _stream_chunked(port: int, total: int) -> tuple[int, bytes]:
             connection.sendall(chunk)
             sent += 1 << 20
         connection.settimeout(5)
-        answer = connection.recv(65536)
+        answer = b""
+        while b"\r\n\r\n" not in answer or not _complete(answer):  # headers and body may come in two reads
+            data = connection.recv(65536)
+            if not data:
+                break
+            answer += data
     return sent, answer
+
+
+def _complete(answer: bytes) -> bool:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lengths = [int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")]
+    return len(body) >= (lengths[0] if lengths else 0)
 
 
 class TestCrossSite:

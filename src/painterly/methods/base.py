@@ -1,31 +1,53 @@
-"""The ``Stylizer`` interface every method implements, its progress events and registry.
+"""The ``Stylizer`` interface every method implements, the shared pipeline around it, and the registry.
 
-The CLI, the web service, video and batch jobs all call methods through this interface
-and nothing else, so a new method is one file that subclasses ``Stylizer`` and registers
-itself with ``@register_method``.
+A stylizer is loaded once (``painterly.load``) and called many times. Around each method's
+tensor core (``_run``: padded ``(B, 3, H, W)`` in [0, 1] in, the same out) this module runs
+the pipeline every method shares, written once: any input form to tensors, the result size,
+style strength (0 returns the photo), colour preservation, padding to what the network needs
+and cropping back, progress, and the conversion to the output the caller asked for. The
+CLI, the service, video, batch and tiling all call ``__call__`` or ``stylize_tensor``.
+
+A new method is one file in this package: a settings dataclass, a ``Stylizer`` subclass with
+``_run``, and ``@register_method``; it is found without being listed anywhere.
 """
 
 from __future__ import annotations
 
 import abc
+import copy
 import dataclasses
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import hashlib
+import pkgutil
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import torch
-from PIL import Image
 
+from .. import color
+from .._settings import setting_fields
 from ..devices import make_device
 from ..errors import ArgumentError
-from ..image_io import check_image, fit_long_side
+from ..image_io import fit_long_side, resize_tensor
+from ..inputs import ImageInput, Output, as_batch, from_batch
 from ..losses.modules import normalize_weights
 from ..memory import check_memory
+from ..padding import crop_to, pad_to_multiple
+from ..progress import Cancelled as Cancelled
+from ..progress import ProgressCallback, ProgressEvent
 
 __all__ = [
     "Cancelled",
+    "CommonSettings",
+    "LoadSpec",
+    "PreparedStyles",
+    "Progress",
     "ProgressCallback",
     "ProgressEvent",
+    "StyleImage",
     "Stylizer",
     "get_method",
     "list_methods",
@@ -34,31 +56,83 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class ProgressEvent:
-    """One report from long work; the CLI draws it as a bar, the service streams it."""
+class LoadSpec:
+    """What a stylizer loaded: the cache key of ``painterly.load`` (method, load-time settings, device,
+    and the identity — path, size, time — of each file loaded, so an edited or shadowed model is reloaded)."""
 
-    stage: str  # what is running, e.g. "scale 2/3 (362 px)"
-    step: int  # steps done so far, over all stages
-    total: int  # steps expected in all
-    elapsed: float  # seconds since the work started
-    fraction: float  # share of the work done, weighted by cost (a full-size step costs more)
-    losses: dict[str, float] = field(default_factory=dict)  # named loss values at this step
-    preview: Image.Image | None = None  # intermediate result, when one was asked for
+    method: str
+    values: tuple[tuple[str, Any], ...]
+    device: str
+    files: tuple[tuple[str, int, int], ...] = ()
 
 
-ProgressCallback = Callable[[ProgressEvent], None]
+@dataclass(frozen=True)
+class StyleImage:
+    """One style image as a ``(1, 3, h, w)`` tensor; ``key`` identifies it for caches (``None``: do not cache)."""
+
+    image: torch.Tensor
+    key: str | None
 
 
-class Cancelled(Exception):  # noqa: N818 (control flow, not an error)
-    """Raised by a progress callback to stop a method between steps (the service's cancel)."""
+@dataclass(frozen=True)
+class PreparedStyles:
+    """Style images checked and converted once, with their normalized weights; reusable across calls."""
+
+    images: tuple[StyleImage, ...]
+    weights: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class CommonSettings:
+    """Per-call settings every method shares; each method's settings dataclass extends this one."""
+
+    strength: float = 1.0  # style strength: 0 returns the photo, 1 the method's full style
+    preserve_color: color.ColorMode = "none"  # keep the photo's colours: luminance or histogram
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.strength, (int, float)) and 0.0 <= self.strength <= 1.0):
+            raise ArgumentError(f"strength must be within 0..1, got {self.strength!r}", name="strength")
+        if self.preserve_color not in color.COLOR_MODES:
+            raise ArgumentError(
+                f"preserve_color must be one of {', '.join(color.COLOR_MODES)}, got {self.preserve_color!r}",
+                name="preserve_color",
+            )
+
+
+def _tensor_key(tensor: torch.Tensor) -> str:
+    return hashlib.sha1(tensor.detach().cpu().contiguous().numpy().tobytes()).hexdigest() + str(tuple(tensor.shape))
+
+
+class Progress:
+    """Turns a method's per-item reports into monotone events over a whole batch, and carries cancellation."""
+
+    def __init__(self, callback: ProgressCallback | None, items: int, steps_per_item: int) -> None:
+        self.callback, self.items, self.steps_per_item = callback, items, steps_per_item
+        self.item, self.span, self.started, self.last = 0, 1, time.perf_counter(), 0.0
+
+    def start(self, group: slice, items: int) -> None:
+        """The core now works on ``group`` of the batch (one photo, or all of them at once)."""
+        self.item, self.span = group.start or 0, len(range(items)[group])
+
+    def report(self, stage: str, step: int, fraction: float, losses: dict[str, float] | None = None,
+               preview: Any = None) -> None:  # fmt: skip
+        """``step`` and ``fraction`` within the current group; raises ``Cancelled`` if the listener asks."""
+        if self.callback is None:
+            return
+        overall = max(self.last, min(1.0, (self.item + self.span * min(1.0, fraction)) / self.items))
+        self.last = overall
+        label = stage if self.span == self.items else f"image {self.item + 1}/{self.items}: {stage}"
+        done = (self.item + (self.span - 1)) * self.steps_per_item + step
+        self.callback(ProgressEvent(label, done, self.items * self.steps_per_item, time.perf_counter() - self.started,
+                                    overall, losses or {}, preview))  # fmt: skip
 
 
 class Stylizer(abc.ABC):
-    """A way of turning a photo and one or more styles into a stylized image.
+    """A loaded way of turning photos and styles into stylized images; call it many times.
 
-    Subclasses set ``name`` and ``Settings`` (a frozen dataclass whose fields the CLI and the
-    service turn into options) and implement ``_stylize``; ``stylize`` checks the inputs for all.
-    Heavy state (encoders, cached style statistics) is built in ``__init__`` and reused across calls.
+    Subclasses set ``name`` and ``Settings`` (a frozen dataclass whose fields the CLI, the service
+    and ``painterly.load`` turn into options; fields marked ``stage="load"`` are what is loaded)
+    and implement ``_run``. Heavy state is built in ``__init__`` and reused across calls.
     """
 
     name: ClassVar[str]
@@ -66,12 +140,59 @@ class Stylizer(abc.ABC):
     summary: ClassVar[str] = ""
     needs_style_images: ClassVar[bool] = True  # False for trained models, whose styles are built in
     bytes_per_pixel: ClassVar[float] = 1000.0  # peak memory per result pixel, for the up-front memory check
+    pad_multiple: ClassVar[int] = 1  # the core needs sides divisible by this …
+    pad_minimum: ClassVar[int] = 0  # … and at least this long
+    supports_masks: ClassVar[bool] = False  # per-pixel style maps
+    maps_strength: ClassVar[bool] = False  # the core turns ``strength`` into its own knob (else: a pixel blend)
+    batched: ClassVar[bool] = True  # the core takes several photos in one call (else: one at a time)
 
     def __init__(self, settings: Any = None, *, device: torch.device | str = "cpu") -> None:
         self.settings = settings if settings is not None else self.Settings()
         if not isinstance(self.settings, self.Settings):
             raise ArgumentError(f"{self.name} takes {self.Settings.__name__}, got {type(self.settings).__name__}")
         self.device = make_device(device)
+        self._lock = threading.Lock()  # guards caches when service workers share one stylizer
+
+    # -- what is loaded and what varies per call
+
+    @classmethod
+    def load_time_names(cls) -> set[str]:
+        return {field.name for field in setting_fields(cls.Settings) if field.stage == "load"}
+
+    @classmethod
+    def load_spec(cls, settings: Any, device: torch.device | str) -> LoadSpec:
+        names = cls.load_time_names()
+        values = tuple(sorted((n, v) for n, v in dataclasses.asdict(settings).items() if n in names))
+        files = tuple((str(path), path.stat().st_size, path.stat().st_mtime_ns) for path in cls.files(settings))
+        return LoadSpec(cls.name, values, str(device), files)
+
+    @property
+    def spec(self) -> LoadSpec:
+        return self.load_spec(self.settings, self.device)
+
+    def with_options(self, **options: Any) -> Stylizer:
+        """The same loaded stylizer with other per-call defaults (nothing is reloaded or copied deeply).
+
+        Raises:
+            ArgumentError: an unknown option, a load-time setting, or a value the method refuses.
+        """
+        from .._settings import build_settings
+
+        loaded = sorted(set(options) & self.load_time_names())
+        if loaded:
+            raise ArgumentError(f"{', '.join(loaded)} is chosen when loading: painterly.load({self.name!r}, "
+                                f"{loaded[0]}=…)", name=loaded[0])  # fmt: skip
+        current = {f.name: getattr(self.settings, f.name) for f in dataclasses.fields(self.settings)}
+        view = copy.copy(self)
+        view.settings = build_settings(self.Settings, {**current, **options})
+        return view
+
+    @classmethod
+    def files(cls, settings: Any) -> list[Path]:
+        """Files a stylizer with these settings loads (models, decoders), so caches notice when they change."""
+        return []
+
+    # -- sizes, memory and work
 
     @classmethod
     def result_size(cls, settings: Any, width: int, height: int) -> tuple[int, int]:
@@ -90,41 +211,183 @@ class Stylizer(abc.ABC):
         what = f"a {out_width}×{out_height} result with method {cls.name}"
         check_memory(what, out_width * out_height, cls.bytes_per_pixel)
 
-    def stylize(
-        self,
-        content: Image.Image,
-        styles: Sequence[Image.Image],
-        *,
-        style_weights: Sequence[float] | None = None,
-        callback: ProgressCallback | None = None,
-    ) -> Image.Image:
-        """Return ``content`` in the mixed style of ``styles``.
+    @classmethod
+    def total_steps(cls, settings: Any) -> int:
+        """Progress steps one image takes (iterations for optimization, 1 for one-pass methods)."""
+        return 1
 
-        Args:
-            content: the photo.
-            styles: one or more style images.
-            style_weights: one αᵢ ≥ 0 per style, normalized to sum 1; default equal.
-            callback: receives ``ProgressEvent`` s; may raise ``Cancelled`` to stop.
+    # -- styles
+
+    def prepare_styles(self, styles: Sequence[ImageInput] | ImageInput | PreparedStyles = (),
+                       style_weights: Sequence[float] | None = None) -> PreparedStyles:  # fmt: skip
+        """Check and convert style images once, for reuse across many calls.
 
         Raises:
-            ArgumentError: no style, weights that do not fit the styles, or a result too large for memory.
-            ImageError: an image that is too small or too large.
+            ArgumentError: styles given to a method whose styles are trained in, none given to one
+                that needs them, or weights that do not fit.
         """
-        content = check_image(content, label="photo")
-        styles = [check_image(style, label="style image") for style in styles]
-        self.check_fits(self.settings, *content.size)
+        if isinstance(styles, PreparedStyles):
+            return styles
+        if isinstance(styles, (str, bytes)) or not isinstance(styles, Sequence):
+            styles = [styles]
         if not styles and self.needs_style_images:
             raise ArgumentError("give at least one style image", name="styles")
         if styles and not self.needs_style_images:
             raise ArgumentError(f"method {self.name} uses its model's styles; drop the style images", name="styles")
-        weights = normalize_weights(style_weights, len(styles)) if styles else []
-        return self._stylize(content, list(styles), weights, callback)
+        tensors = [as_batch(style, label="style image") for style in styles]  # type: ignore[arg-type]
+        if any(tensor.shape[0] != 1 for tensor in tensors):
+            raise ArgumentError("give each style as one image, not a batch", name="styles")
+        images = tuple(StyleImage(tensor, _tensor_key(tensor)) for tensor in tensors)
+        weights = tuple(normalize_weights(style_weights, len(images))) if images else ()
+        return PreparedStyles(images, weights)
+
+    # -- the pipeline
+
+    def __call__(
+        self,
+        photo: ImageInput,
+        styles: Sequence[ImageInput] | ImageInput | PreparedStyles = (),
+        *,
+        style_weights: Sequence[float] | None = None,
+        callback: ProgressCallback | None = None,
+        init: torch.Tensor | None = None,
+        masks: torch.Tensor | None = None,
+        output: Output = "pil",
+        **options: Any,
+    ) -> Any:
+        """Stylize a photo (or a batch tensor) with ``styles``; ``options`` override per-call settings.
+
+        Args:
+            photo: a path, PIL image, bytes, ``H×W×3`` array, or ``(B,) 3×H×W`` tensor in [0, 1].
+            styles: style images in any of those forms, or ``prepare_styles(...)``'s result; none
+                for trained-model methods.
+            style_weights: one weight ≥ 0 per style, normalized; default equal.
+            callback: receives ``ProgressEvent`` s; may raise ``Cancelled`` to stop.
+            init: a start image for methods that optimize (e.g. the previous video frame).
+            masks: ``(B, K, H, W)`` per-pixel weights of the K styles (methods with ``supports_masks``).
+            output: ``"pil"`` (default), ``"tensor"`` or ``"numpy"``.
+
+        Returns:
+            The result in the requested form (a list for a batch of several).
+
+        Raises:
+            PainterlyError: unreadable or unsuitable images, bad options, a result too large for memory.
+        """
+        stylizer = self.with_options(**options) if options else self
+        batch = as_batch(photo, label="photo")
+        prepared = self.prepare_styles(styles, style_weights)
+        stylizer.check_fits(stylizer.settings, batch.shape[-1], batch.shape[-2])
+        result = stylizer.stylize_tensor(batch, prepared, init=init, masks=masks, callback=callback)
+        return from_batch(result, output)
+
+    def stylize(
+        self,
+        content: ImageInput,
+        styles: Sequence[ImageInput] = (),
+        *,
+        style_weights: Sequence[float] | None = None,
+        callback: ProgressCallback | None = None,
+    ) -> Any:
+        """``__call__`` with a PIL result: the interface of earlier versions."""
+        return self(content, list(styles), style_weights=style_weights, callback=callback)
+
+    def stylize_tensor(
+        self,
+        photos: torch.Tensor,
+        styles: PreparedStyles,
+        *,
+        init: torch.Tensor | None = None,
+        masks: torch.Tensor | None = None,
+        callback: ProgressCallback | None = None,
+    ) -> torch.Tensor:
+        """The shared pipeline on tensors: ``(B, 3, H, W)`` photos in [0, 1] → results at the result size."""
+        settings = self.settings
+        photos = photos.to(self.device)
+        width, height = self.result_size(settings, photos.shape[-1], photos.shape[-2])
+        photos = resize_tensor(photos, (height, width))
+        progress = Progress(callback, photos.shape[0], self.total_steps(settings))
+        masks = masks if masks is not None else self._default_masks(photos, self._style_count(styles))
+        if masks is not None:
+            self._check_masks(masks, photos, styles)
+        if settings.strength == 0:  # the photo itself, exactly, at no cost
+            progress.report(self.name, self.total_steps(settings), 1.0)
+            return photos.clone()
+        mode = settings.preserve_color
+        per_photo = not self.batched or (mode != "none" and self.needs_style_images)
+        groups = [slice(i, i + 1) for i in range(photos.shape[0])] if per_photo else [slice(None)]
+        results = []
+        for group in groups:
+            progress.start(group, photos.shape[0])
+            results.append(self._run_group(photos[group], styles, mode, _part(init, group), _part(masks, group),
+                                           progress))  # fmt: skip
+        return (results[0] if len(results) == 1 else torch.cat(results)).clamp_(0, 1)
+
+    def _run_group(self, photos: torch.Tensor, styles: PreparedStyles, mode: str, init: torch.Tensor | None,
+                   masks: torch.Tensor | None, progress: Progress) -> torch.Tensor:  # fmt: skip
+        content = color.grey(photos) if mode == "luminance" and self.needs_style_images else photos
+        style_images = [self._colour_style(style, content, mode) for style in styles.images]
+        size = tuple(content.shape[-2:])
+        padded = pad_to_multiple(content, self.pad_multiple, minimum=self.pad_minimum)
+        extra = {"init": _padded_like(init, size, padded, self.pad_multiple, self.pad_minimum),
+                 "masks": _padded_like(masks, size, padded, self.pad_multiple, self.pad_minimum)}  # fmt: skip
+        output = crop_to(self._run(padded, style_images, list(styles.weights), progress=progress, **extra), content)
+        if mode == "luminance":
+            output = color.restore_chroma(output, photos)
+        elif mode == "histogram" and not self.needs_style_images:
+            output = color.match_color(output, photos)
+        strength = self.settings.strength
+        if strength < 1 and not self.maps_strength:
+            output = strength * output + (1 - strength) * photos
+        return output
+
+    def _style_count(self, styles: PreparedStyles) -> int:
+        """How many styles a mask chooses between (a trained model counts its own)."""
+        return len(styles.images)
+
+    def _default_masks(self, photos: torch.Tensor, count: int) -> torch.Tensor | None:
+        """Masks a method derives from its own settings (e.g. a mask image); none by default."""
+        return None
+
+    def _check_masks(self, masks: torch.Tensor, photos: torch.Tensor, styles: PreparedStyles) -> None:
+        if not self.supports_masks:
+            raise ArgumentError(f"method {self.name} does not take style masks", name="masks")
+        count = self._style_count(styles)
+        if masks.dim() != 4 or masks.shape[1] != count or masks.shape[0] not in (1, photos.shape[0]):
+            raise ArgumentError(f"masks must be (B, {count}, H, W), one map per style; got {tuple(masks.shape)}",
+                                name="masks")  # fmt: skip
+
+    @staticmethod
+    def _colour_style(style: StyleImage, content: torch.Tensor, mode: str) -> StyleImage:
+        """Style images recoloured to the photo when its colours are to be kept (then not cacheable)."""
+        image = style.image.to(content.device)
+        if mode == "luminance":
+            return StyleImage(color.luminance_style(image, content), None)
+        if mode == "histogram":
+            return StyleImage(color.match_color(image, content), None)
+        return StyleImage(image, style.key)
 
     @abc.abstractmethod
-    def _stylize(
-        self, content: Image.Image, styles: list[Image.Image], weights: list[float], callback: ProgressCallback | None
-    ) -> Image.Image:
-        """The method itself, with inputs already checked and weights normalized."""
+    def _run(self, content: torch.Tensor, styles: list[StyleImage], weights: list[float], *,
+             init: torch.Tensor | None, masks: torch.Tensor | None, progress: Progress) -> torch.Tensor:  # fmt: skip
+        """The method itself: padded ``(B, 3, H, W)`` content → same-size result, reporting to ``progress``."""
+
+
+def _part(tensor: torch.Tensor | None, group: slice) -> torch.Tensor | None:
+    """The group's rows of a per-photo tensor; a tensor of one row applies to every photo."""
+    if tensor is None:
+        return None
+    return tensor if tensor.shape[0] == 1 else tensor[group]
+
+
+def _padded_like(tensor: torch.Tensor | None, size: tuple[int, ...], padded: torch.Tensor, multiple: int,
+                 minimum: int) -> torch.Tensor | None:  # fmt: skip
+    """An init image or mask brought to the content's size, then padded like it."""
+    if tensor is None:
+        return None
+    tensor = tensor.to(padded.device, torch.float32)
+    if tuple(tensor.shape[-2:]) != size:
+        tensor = torch.nn.functional.interpolate(tensor, size=size, mode="bilinear", align_corners=False)
+    return pad_to_multiple(tensor, multiple, minimum=minimum)
 
 
 StylizerType = TypeVar("StylizerType", bound=type[Stylizer])
@@ -145,7 +408,7 @@ def get_method(name: str) -> type[Stylizer]:
     Raises:
         ArgumentError: unknown name; the message lists the known ones.
     """
-    _ensure_loaded()
+    _discover()
     try:
         return _METHODS[name]
     except KeyError:
@@ -156,11 +419,23 @@ def get_method(name: str) -> type[Stylizer]:
 
 def list_methods() -> list[str]:
     """Names of all registered methods."""
-    _ensure_loaded()
+    _discover()
     return sorted(_METHODS)
 
 
-def _ensure_loaded() -> None:
-    from . import load_all  # the package imports this module, so import it only when asked
+_discovered = False
 
-    load_all()
+
+def _discover() -> None:
+    """Import every public module of this package once: each registers its method (nothing is listed by hand)."""
+    global _discovered
+    if _discovered:
+        return
+    import importlib
+
+    from .. import methods
+
+    for module in pkgutil.iter_modules(methods.__path__):
+        if not module.name.startswith("_") and module.name != "base":
+            importlib.import_module(f"{methods.__name__}.{module.name}")
+    _discovered = True

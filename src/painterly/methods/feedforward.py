@@ -7,24 +7,21 @@ parameters. Inference runs in PyTorch or, when asked, in onnxruntime from an exp
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from PIL import Image
 
-from .. import color
 from .._layout import channels_last
 from .._settings import role
 from ..errors import ArgumentError, WeightsError
-from ..image_io import MIN_SIDE, image_to_tensor, resize_long_side, tensor_to_image
+from ..image_io import MIN_SIDE
 from ..model_files import load_into, read_metadata
 from ..models import resolve_model
 from ..nets.transformer import StyleNet
-from ..padding import crop_to, pad_to_multiple
 from ..precision import PRECISIONS, Precision, encoder_autocast, resolve_precision
-from .base import ProgressCallback, ProgressEvent, Stylizer, register_method
+from .base import CommonSettings, PreparedStyles, Progress, StyleImage, Stylizer, register_method
 
 __all__ = ["MODEL_KIND", "FeedForwardSettings", "FeedForwardStylizer", "parse_blend"]
 
@@ -35,32 +32,30 @@ Engine = Literal["torch", "onnx"]
 
 
 @dataclass(frozen=True)
-class FeedForwardSettings:
-    """Settings of the trained-model method; the CLI and the service build their options from these fields."""
+class FeedForwardSettings(CommonSettings):
+    """Settings of the trained-model method; the CLI and the service build their options from these fields.
+
+    ``strength`` blends the result with the photo (the network has no other knob).
+    """
 
     model: str = role(
-        "", "model", model_kind=MODEL_KIND
+        "", "model", stage="load", model_kind=MODEL_KIND
     )  # bundled or user model name (painterly models), or a model file path
     blend: str = ""  # style mix for multi-style models, e.g. "0:0.7,2:0.3" ("": the first style)
-    strength: float = 1.0  # 0 returns the photo, 1 the full stylization, in between a mix
-    preserve_color: color.ColorMode = "none"  # keep the photo's colours (luminance or histogram)
     size: int | None = role(None, "size")  # long side of the result; None: the photo's own size
-    engine: Engine = "torch"  # torch, or onnx (onnxruntime on an exported copy)
-    precision: Precision = "auto"  # torch engine: bfloat16 where the CPU has it natively
+    engine: Engine = role("torch", stage="load")  # torch, or onnx (onnxruntime on an exported copy)
+    precision: Precision = role("auto", stage="load")  # torch engine: bfloat16 where the CPU has it natively
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if not self.model:
             raise ArgumentError("model: choose a trained model by name (`painterly models` lists them)", name="model")
-        if not 0.0 <= self.strength <= 1.0:
-            raise ArgumentError(f"strength must be within 0..1, got {self.strength}", name="strength")
         if self.size is not None and self.size < MIN_SIDE:
             raise ArgumentError(f"size must be ≥ {MIN_SIDE}, got {self.size}", name="size")
         if self.engine not in ("torch", "onnx"):
             raise ArgumentError(f"engine must be torch or onnx, got {self.engine!r}", name="engine")
         if self.precision not in PRECISIONS:
             raise ArgumentError(f"precision must be one of {', '.join(PRECISIONS)}", name="precision")
-        if self.preserve_color not in color.COLOR_MODES:
-            raise ArgumentError(f"preserve_color must be one of {', '.join(color.COLOR_MODES)}", name="preserve_color")
         if self.blend.strip():  # checked against the model now, not when the first photo arrives
             try:
                 metadata = read_metadata(resolve_model(self.model, MODEL_KIND))
@@ -125,11 +120,14 @@ class FeedForwardStylizer(Stylizer):
     bytes_per_pixel = 150.0  # measured ≈ 45 B/px at 2048×1536; kept generous for wider user models
     settings: FeedForwardSettings
 
+    pad_multiple = 4  # the network works at H/2 and H/4 …
+    pad_minimum = 16  # … and its instance norms need a few pixels there
+    supports_masks = True  # a model's styles per region: one pass per style, composited
+
     def __init__(self, settings: FeedForwardSettings | None = None, *, device: torch.device | str = "cpu") -> None:
         super().__init__(settings, device=device)
         self.net, self.metadata = load_stylenet(self.settings.model)
         self.net.to(self.device)
-        self.weights = parse_blend(self.settings.blend, self.net.styles).to(self.device)
         self.dtype = resolve_precision(self.settings.precision, self.device)
         self._onnx = None
         if self.settings.engine == "onnx":
@@ -137,26 +135,33 @@ class FeedForwardStylizer(Stylizer):
 
             self._onnx = onnx_session(self.net, self.settings.model)
 
-    def _stylize(
-        self, content: Image.Image, styles: list[Image.Image], weights: list[float], callback: ProgressCallback | None
-    ) -> Image.Image:
-        started = time.perf_counter()
-        image = resize_long_side(content, self.settings.size) if self.settings.size else content
-        photo = image_to_tensor(image, device=self.device)
-        output = crop_to(self._run(pad_to_multiple(photo, 4, minimum=16)), photo)
-        if self.settings.preserve_color == "luminance":
-            output = color.restore_chroma(output, photo)
-        elif self.settings.preserve_color == "histogram":
-            output = color.match_color(output, photo)
-        if self.settings.strength < 1.0:
-            output = self.settings.strength * output + (1 - self.settings.strength) * photo
-        if callback is not None:
-            callback(ProgressEvent("feedforward", 1, 1, time.perf_counter() - started, 1.0))
-        return tensor_to_image(output)
+    @classmethod
+    def files(cls, settings: FeedForwardSettings) -> list[Path]:
+        return [resolve_model(settings.model, MODEL_KIND)]
 
-    def _run(self, photo: torch.Tensor) -> torch.Tensor:
+    def _style_count(self, styles: PreparedStyles) -> int:
+        return int(self.net.styles)
+
+    def _run(self, content: torch.Tensor, styles: list[StyleImage], weights: list[float], *,
+             init: torch.Tensor | None, masks: torch.Tensor | None, progress: Progress) -> torch.Tensor:  # fmt: skip
+        blend = parse_blend(self.settings.blend, self.net.styles).to(self.device)
+        if masks is None:
+            output = self.forward(content, blend.expand(content.shape[0], -1))
+        else:  # each style where its map says, from one pass per style that any map uses
+            maps = masks / masks.sum(dim=1, keepdim=True).clamp_min(1e-6)
+            output = torch.zeros_like(content)
+            for index in range(self.net.styles):
+                if maps[:, index].max() > 0:
+                    one_hot = torch.zeros(content.shape[0], self.net.styles, device=self.device)
+                    one_hot[:, index] = 1.0
+                    output += maps[:, index : index + 1] * self.forward(content, one_hot)
+        progress.report(self.name, 1, 1.0)
+        return output
+
+    def forward(self, photos: torch.Tensor, blend: torch.Tensor) -> torch.Tensor:
+        """The bare network on padded ``(B, 3, H, W)`` photos with ``(B, styles)`` blend weights."""
         if self._onnx is not None:
-            feeds = {"image": photo.cpu().numpy(), "style_weights": self.weights.cpu().numpy()}
-            return torch.from_numpy(self._onnx.run(None, feeds)[0]).to(photo.device)
+            feeds = {"image": photos.cpu().numpy(), "style_weights": blend.cpu().numpy()}
+            return torch.from_numpy(self._onnx.run(None, feeds)[0]).to(photos.device)
         with torch.no_grad(), encoder_autocast(self.device, self.dtype):
-            return self.net(photo.contiguous(memory_format=torch.channels_last), self.weights).float()
+            return self.net(photos.contiguous(memory_format=torch.channels_last), blend).float()

@@ -9,28 +9,24 @@ full-size iterations to restore fine texture.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 import torch
-from PIL import Image
 
-from .. import color
 from .._settings import role
-from ..encoders.vgg import POOLINGS, Pooling, VGG19Encoder, build_vgg19, check_layers, deepest
+from ..encoders import get_encoder
+from ..encoders.vgg import POOLINGS, Pooling, VGG19Encoder, check_layers, deepest
 from ..errors import ArgumentError
 from ..image_io import MIN_SIDE, fit_long_side, image_to_tensor, load_image, resize_tensor, tensor_to_image
 from ..losses.perceptual import STYLE_LOSSES, PerceptualLoss, StyleLossKind
 from ..padding import crop_to, pad_to_multiple
 from ..precision import PRECISIONS, Precision, resolve_precision
 from ..weights import DEFAULT_VGG19
-from .base import ProgressCallback, ProgressEvent, Stylizer, register_method
+from .base import CommonSettings, Progress, StyleImage, Stylizer, register_method
 
 __all__ = ["QUALITY_PRESETS", "OptimizeSettings", "OptimizeStylizer", "OptimizerKind", "Quality"]
 
@@ -62,8 +58,11 @@ DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
 
 @dataclass(frozen=True)
-class OptimizeSettings:
-    """Settings of the optimization method; the CLI and the service build their options from these fields."""
+class OptimizeSettings(CommonSettings):
+    """Settings of the optimization method; the CLI and the service build their options from these fields.
+
+    ``strength`` scales β (0: the photo, 1: ``style_weight`` as given).
+    """
 
     quality: Quality = "normal"  # preset that picks scales and steps; --scales/--steps override it
     size: int = role(512, "size")  # long side of the result in pixels
@@ -83,18 +82,17 @@ class OptimizeSettings:
     init: str = role(
         "content", "path", safe_values=("content", "random")
     )  # start from "content", "random" noise, or an image file path
-    preserve_color: color.ColorMode = "none"  # keep the photo's colours: luminance or histogram
-    pooling: Pooling = "max"  # VGG19 pooling; avg gives softer results
-    weights: str = role(DEFAULT_VGG19, "weights")  # VGG19 weight set name or state-dict path
-    precision: Precision = "auto"  # encoder number format; auto: bfloat16 where the CPU has it natively
+    pooling: Pooling = role("max", stage="load")  # VGG19 pooling; avg gives softer results
+    weights: str = role(DEFAULT_VGG19, "weights", stage="load")  # VGG19 weight set name or state-dict path
+    precision: Precision = role("auto", stage="load")  # encoder number format; auto: bfloat16 where native
     seed: int = 0  # seeds random init, so results repeat
     save_every: int = role(0, "preview")  # attach a preview image to the progress event every N steps (0: never)
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         _check_choice("quality", self.quality, QUALITIES)
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("style_loss", self.style_loss, STYLE_LOSSES)
-        _check_choice("preserve_color", self.preserve_color, color.COLOR_MODES)
         _check_choice("pooling", self.pooling, POOLINGS)
         _check_choice("precision", self.precision, PRECISIONS)
         if not isinstance(self.size, int) or self.size < MIN_SIDE:
@@ -153,12 +151,6 @@ def _layer_weights(layers: Sequence[str], weights: Sequence[float] | None, name:
     return dict(zip(layers, (float(w) for w in weights)))
 
 
-@lru_cache(maxsize=4)
-def cached_encoder(weights: str, pooling: Pooling, last_layer: str) -> VGG19Encoder:
-    """Build each encoder once per process: loading and dequantizing VGG19 takes about a second."""
-    return build_vgg19(weights, pooling=pooling, last_layer=last_layer)
-
-
 @register_method
 class OptimizeStylizer(Stylizer):
     """Optimize the result's pixels against content and style losses (Gatys et al. 2016).
@@ -176,6 +168,9 @@ class OptimizeStylizer(Stylizer):
     )
     settings: OptimizeSettings
 
+    maps_strength = True  # strength scales β
+    batched = False  # each photo is its own optimization
+
     def __init__(
         self,
         settings: OptimizeSettings | None = None,
@@ -185,14 +180,24 @@ class OptimizeStylizer(Stylizer):
     ) -> None:
         super().__init__(settings, device=device)
         s = self.settings
-        last = deepest([*s.content_layers, *s.style_layers])
-        self.encoder = (encoder or cached_encoder(s.weights, s.pooling, last)).to(self.device)
+        self._given_encoder = encoder.to(self.device) if encoder is not None else None
+        self.encoder_for(s)  # load now, not on the first call
 
-    def _stylize(
-        self, content: Image.Image, styles: list[Image.Image], weights: list[float], callback: ProgressCallback | None
-    ) -> Image.Image:
-        """Optimize the pixels scale by scale; reports each iteration to ``callback``."""
-        return _Run(self, content, styles, weights, callback).execute()
+    def encoder_for(self, settings: OptimizeSettings) -> VGG19Encoder:
+        """The encoder to the deepest layer these settings use (built once per process and depth)."""
+        if self._given_encoder is not None:
+            return self._given_encoder
+        last = deepest([*settings.content_layers, *settings.style_layers])
+        return get_encoder(settings.weights, settings.pooling, last).to(self.device)
+
+    @classmethod
+    def total_steps(cls, settings: OptimizeSettings) -> int:
+        return sum(settings.schedule().steps)
+
+    def _run(self, content: torch.Tensor, styles: list[StyleImage], weights: list[float], *,
+             init: torch.Tensor | None, masks: torch.Tensor | None, progress: Progress) -> torch.Tensor:  # fmt: skip
+        """Optimize the pixels scale by scale; reports each iteration."""
+        return _Run(self, content, [style.image for style in styles], weights, init, progress).execute()
 
 
 class _Run:
@@ -201,19 +206,19 @@ class _Run:
     def __init__(
         self,
         stylizer: OptimizeStylizer,
-        content: Image.Image,
-        styles: Sequence[Image.Image],
+        content: torch.Tensor,
+        styles: Sequence[torch.Tensor],
         alphas: list[float],
-        callback: ProgressCallback | None,
+        init: torch.Tensor | None,
+        progress: Progress,
     ) -> None:
         self.settings = stylizer.settings
         self.device = stylizer.device
-        self.photo = image_to_tensor(content, device=self.device)
-        # Luminance-only transfer optimizes a grey image and puts the photo's chroma back at the end.
-        self.content = color.grey(self.photo) if self.settings.preserve_color == "luminance" else self.photo
-        self.styles = [image_to_tensor(style, device=self.device) for style in styles]
+        self.content = content  # at the result size, already grey where the photo's colours are kept
+        self.styles = [style.to(self.device) for style in styles]
         self.alphas = alphas
-        self.callback = callback
+        self.init = init
+        self.progress = progress
         self.schedule = self.settings.schedule()
         self.total = sum(self.schedule.steps)
         self.done = 0
@@ -222,8 +227,7 @@ class _Run:
         self.step_costs = [fraction**2 / (sum(costs) or 1.0) for fraction in self.schedule.scales]
         self.work_done = 0.0
         self.scale_index = 0
-        self.started = time.perf_counter()
-        self.loss = self._make_loss(stylizer.encoder)
+        self.loss = self._make_loss(stylizer.encoder_for(self.settings))
 
     def _make_loss(self, encoder: VGG19Encoder) -> PerceptualLoss:
         s = self.settings
@@ -232,13 +236,13 @@ class _Run:
             content_layers=_layer_weights(s.content_layers, s.content_layer_weights, "content_layer_weights"),
             style_layers=_layer_weights(s.style_layers, s.style_layer_weights, "style_layer_weights"),
             content_weight=s.content_weight,
-            style_weight=s.style_weight,
+            style_weight=s.style_weight * s.strength,
             tv_weight=s.tv_weight,
             style_loss=s.style_loss,
             compute_dtype=resolve_precision(s.precision, self.device),
         )
 
-    def execute(self) -> Image.Image:
+    def execute(self) -> torch.Tensor:
         image: torch.Tensor | None = None
         for index, (fraction, steps) in enumerate(zip(self.schedule.scales, self.schedule.steps)):
             self.scale_index = index
@@ -251,9 +255,7 @@ class _Run:
             stage = f"scale {index + 1}/{len(self.schedule.scales)} ({max(height, width)} px)"
             image = crop_to(self._optimize(pad_to_multiple(image, 1, minimum=MIN_SIDE), steps, stage), content)
         assert image is not None
-        if self.settings.preserve_color == "luminance":
-            image = color.restore_chroma(image, resize_tensor(self.photo, tuple(image.shape[-2:])))  # type: ignore[arg-type]
-        return tensor_to_image(image)
+        return image
 
     def _scale_size(self, fraction: float) -> tuple[int, int]:
         long_side = max(MIN_SIDE, round(self.settings.size * fraction))
@@ -261,6 +263,8 @@ class _Run:
         return height, width
 
     def _initial(self, content: torch.Tensor) -> torch.Tensor:
+        if self.init is not None:  # a start image handed in (the previous video frame, a one-pass result)
+            return resize_tensor(self.init.to(content), tuple(content.shape[-2:]))  # type: ignore[arg-type]
         init = self.settings.init
         if init == "content":
             return content.clone()
@@ -278,12 +282,7 @@ class _Run:
         styles = []
         for style in self.styles:
             width, height = fit_long_side(style.shape[-1], style.shape[-2], long_side)
-            resized = resize_tensor(style, (max(height, MIN_SIDE), max(width, MIN_SIDE)))
-            if s.preserve_color == "luminance":
-                resized = color.luminance_style(resized, content)
-            elif s.preserve_color == "histogram":
-                resized = color.match_color(resized, content)
-            styles.append(resized)
+            styles.append(resize_tensor(style, (max(height, MIN_SIDE), max(width, MIN_SIDE))))
         self.loss.set_content(content)
         self.loss.set_styles(styles, self.alphas)
 
@@ -322,15 +321,7 @@ class _Run:
         return total
 
     def _report(self, pixels: torch.Tensor, stage: str, losses: dict[str, float]) -> None:
-        if self.callback is None:
-            return
         every = self.settings.save_every
         preview = tensor_to_image(pixels) if every and self.done % every == 0 else None
-        elapsed = time.perf_counter() - self.started
         fraction = min(1.0, self.work_done) if self.done < self.total else 1.0
-        self.callback(ProgressEvent(stage, self.done, self.total, elapsed, fraction, losses, preview))
-
-
-def settings_fields() -> list[dataclasses.Field[object]]:
-    """The settings' fields, for the CLI and the service to build options from."""
-    return list(dataclasses.fields(OptimizeSettings))
+        self.progress.report(stage, self.done, fraction, losses, preview)

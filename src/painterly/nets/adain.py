@@ -1,5 +1,5 @@
-"""AdaIN (Huang & Belongie 2017): re-normalize content features to a style's channel statistics,
-and a decoder that turns VGG19 ``relu4_1`` features back into an image.
+"""The decoder of AdaIN (Huang & Belongie 2017): VGG19 ``relu4_1`` features back into an image.
+(The transform itself, with its siblings, is in ``painterly.transforms``.)
 
 The decoder departs from the paper's mirror of VGG19 (≈126 GFLOP at 512², as much as the
 encoder) to fit a CPU budget: widths halve at every scale down to 32 channels at full
@@ -13,29 +13,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["DECODER_WIDTHS", "AdaINDecoder", "adaptive_instance_norm", "feature_mean_std"]
+__all__ = ["DECODER_WIDTHS", "AdaINDecoder"]
 
 # Output channels per scale, from relu4_1 (H/8) up to full resolution.
 DECODER_WIDTHS: tuple[int, ...] = (256, 128, 64, 32)
-_EPS = 1e-5
-
-
-def feature_mean_std(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-channel mean and standard deviation over positions, ``(B, C, 1, 1)`` each."""
-    flat = features.flatten(2)
-    mean = flat.mean(dim=2)
-    std = (flat.var(dim=2, unbiased=False) + _EPS).sqrt()
-    return mean[..., None, None], std[..., None, None]
-
-
-def adaptive_instance_norm(content: torch.Tensor, style_mean: torch.Tensor, style_std: torch.Tensor) -> torch.Tensor:
-    """``σ(s)·(c − μ(c))/σ(c) + μ(s)``: the content's features with the style's channel statistics.
-
-    Shape:
-        content ``(B, C, H, W)``; style statistics ``(B or 1, C, 1, 1)`` → ``(B, C, H, W)``.
-    """
-    mean, std = feature_mean_std(content)
-    return (content - mean) / std * style_std + style_mean
 
 
 def _conv(in_channels: int, out_channels: int, *, relu: bool = True) -> nn.Sequential:

@@ -30,6 +30,7 @@ from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
 from .._settings import SettingField, setting_fields
+from ..devices import make_device
 from ..errors import ArgumentError, ImageError, PainterlyError
 from ..methods.base import get_method, list_methods
 from .config import ServiceConfig
@@ -48,6 +49,8 @@ _STATIC = Path(str(importlib.resources.files("painterly") / "service" / "static"
 def create_app(config: ServiceConfig | None = None) -> FastAPI:
     """The app; its lifespan opens the store and runs the worker pool."""
     config = config or ServiceConfig()
+
+    make_device(config.device)  # a device this machine lacks is a one-line error at start, not a failed job
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -192,7 +195,7 @@ def _field_json(field: SettingField) -> dict[str, Any]:
     if isinstance(field.default, tuple):
         default = list(field.default)
     return {"name": field.name, "type": field.kind.__name__, "list": field.is_list, "choices": field.choices,
-            "default": default, "help": field.help, "role": field.role}  # fmt: skip
+            "default": default, "help": field.help, "role": field.role, "stage": field.stage}  # fmt: skip
 
 
 def _check_upload(upload: UploadFile, label: str, config: ServiceConfig) -> Upload:

@@ -26,6 +26,7 @@ class ServiceConfig:
     port: int = 8000  # TCP port
     data_dir: str = ""  # folder for the SQLite database and job files ("": PAINTERLY_HOME/service)
     database: str = ""  # SQLite path ("": data_dir/jobs.sqlite3)
+    device: str = "cpu"  # torch device the jobs run on, e.g. cuda:0
     workers: int = 1  # jobs run at once; each uses all CPU threads, so 1 suits a laptop (0: accept only)
     max_upload_bytes: int = 25 * 1024 * 1024  # per uploaded file (413 above)
     max_request_bytes: int = 100 * 1024 * 1024  # whole request body, refused while it streams (413 above)

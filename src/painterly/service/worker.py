@@ -14,10 +14,10 @@ import threading
 import time
 from pathlib import Path
 
-from .._settings import build_settings
 from ..errors import PainterlyError
 from ..image_io import open_image, save_image
-from ..methods.base import Cancelled, ProgressEvent, get_method
+from ..loading import load
+from ..progress import Cancelled, ProgressEvent
 from .config import ServiceConfig
 from .store import Job, JobStore
 from .uploads import find_input
@@ -127,8 +127,8 @@ class WorkerPool:
             self._cancelled.discard(job.id)
 
     def _stylize(self, job: Job, folder: Path):  # type: ignore[no-untyped-def]
-        stylizer_class = get_method(job.method)
-        stylizer = stylizer_class(build_settings(stylizer_class.Settings, job.settings))
+        # Loaded once per process and load spec: jobs that use the same model share it.
+        stylizer = load(job.method, device=self.config.device, **job.settings)
         photo = open_image(find_input(folder, PHOTO_STEM), label="photo")
         styles = [open_image(find_input(folder, style_stem(i)), label="style image") for i in range(job.style_count)]
         last_write, started, limit = 0.0, time.monotonic(), self.config.job_timeout_seconds

@@ -23,8 +23,9 @@ from ..errors import ArgumentError
 from ..image_io import tensor_to_image
 from ..losses.functional import content_loss, mean_std_loss
 from ..model_files import save_model
-from ..nets.adain import AdaINDecoder, adaptive_instance_norm, feature_mean_std
+from ..nets.adain import AdaINDecoder
 from ..precision import Precision, encoder_autocast, resolve_precision
+from ..transforms import adaptive_instance_norm, feature_mean_std
 from .checkpoint import (
     compact_optimizer_state,
     expand_optimizer_state,

@@ -18,7 +18,7 @@ from PIL import Image
 
 from ..errors import ArgumentError, ImageError
 from ..image_io import image_to_tensor, open_image, resize_long_side
-from ..methods.base import ProgressEvent
+from ..progress import ProgressEvent
 from .checkpoint import load_checkpoint, read_config, save_checkpoint
 from .log import LossLog, plot_losses
 

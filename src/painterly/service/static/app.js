@@ -34,10 +34,9 @@ async function loadModels() {
 }
 
 // The sliders shown per method; every other setting keeps its server-side default.
+// "Style strength" is one 0–1 control for every method (each maps it to its own α, β or blend).
 const SHOWN = {
   size: { min: 64, max: 1024, step: 32, value: 384, label: "Size (long side, px)" },
-  style_weight: { min: 0, max: 50, step: 1, label: "Style strength (β)" },
-  alpha: { min: 0, max: 1, step: 0.05, label: "Style strength (α)" },
   strength: { min: 0, max: 1, step: 0.05, label: "Style strength" },
   quality: { label: "Quality" },
   preserve_color: { label: "Keep the photo's colours" },

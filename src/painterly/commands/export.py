@@ -1,0 +1,29 @@
+"""``painterly export MODEL -o model.onnx``: a trained style model as ONNX (dynamic size and batch)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import ArgumentError
+
+NAME = "export"
+HELP = "export a trained style model to ONNX"
+ORDER = 50
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="model name (painterly models) or file")
+    parser.add_argument("--output", "-o", required=True, help="the .onnx file to write")
+    parser.add_argument("--force", "-f", action="store_true", help="overwrite the output if it exists")
+
+
+def run(options: argparse.Namespace) -> int:
+    from ..methods.feedforward import load_stylenet
+    from ..onnx_export import export_onnx
+
+    if Path(options.output).suffix.lower() != ".onnx":
+        raise ArgumentError(f"--output should end in .onnx, got {options.output!r}")
+    net, _ = load_stylenet(options.model)
+    print(export_onnx(net, options.output, force=options.force))
+    return 0

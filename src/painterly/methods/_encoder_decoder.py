@@ -1,0 +1,212 @@
+"""The base of arbitrary-style methods: encode the photo, transform its features, decode.
+
+VGG19 to ``relu4_1`` encodes the photo; each style is summarized by its features' statistics
+(cached per painting); a feature transform gives the photo's features those statistics —
+several styles mixed by weights or per-pixel masks — and a trained decoder paints the
+result at the photo's full resolution. A method on this base is a settings class and two
+functions from ``painterly.transforms``: AdaIN (``adain.py``) and WCT (``wct.py``) are each a
+few lines.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from .. import color
+from .._layout import channels_last
+from .._settings import role
+from ..encoders import get_encoder
+from ..encoders.vgg import VGG19Encoder
+from ..errors import ArgumentError, WeightsError
+from ..image_io import MIN_SIDE, image_to_tensor, open_image, resize_tensor
+from ..model_files import load_into
+from ..models import bundled_models_dir, resolve_model
+from ..nets.adain import AdaINDecoder
+from ..precision import PRECISIONS, Precision, encoder_autocast, resolve_precision
+from ..transforms import Statistics, mix
+from .base import CommonSettings, Progress, StyleImage, Stylizer
+
+__all__ = [
+    "BUNDLED_DECODER",
+    "DECODER_KIND",
+    "EncoderDecoderSettings",
+    "EncoderDecoderStylizer",
+    "decoder_path",
+    "region_weights",
+]
+
+logger = logging.getLogger(__name__)
+
+BUNDLED_DECODER = "bundled"
+DECODER_KIND = "adain-decoder"
+_BUNDLED_NAME = "adain_decoder"  # in painterly/assets/models, so `painterly models` lists it
+_STYLE_CACHE_SIZE = 32
+_LAYER = "relu4_1"
+
+
+@dataclass(frozen=True)
+class EncoderDecoderSettings(CommonSettings):
+    """Settings shared by the encoder–decoder methods; ``strength`` scales ``alpha``."""
+
+    alpha: float = 1.0  # content–style trade-off in feature space: 0 keeps the photo's features, 1 the style's
+    size: int | None = role(None, "size")  # long side of the result; None: the photo's own size
+    style_size: int = role(512, "size")  # long side at which each style image is analysed
+    mask: str | None = role(None, "path")  # image choosing styles by brightness: black → first … white → last
+    style_colors: bool = True  # give the result the painting's palette (RGB mean and covariance); false: the decoder's
+    decoder: str = role(
+        BUNDLED_DECODER, "model", stage="load", safe_values=(BUNDLED_DECODER,), model_kind=DECODER_KIND
+    )  # "bundled", a decoder's model name, or a decoder.safetensors path
+    precision: Precision = role("auto", stage="load")  # number format; auto: bfloat16 where the CPU has it natively
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not (0.0 <= self.alpha <= 1.0):
+            raise ArgumentError(f"alpha must be within 0..1, got {self.alpha}", name="alpha")
+        if self.size is not None and self.size < MIN_SIDE:
+            raise ArgumentError(f"size must be ≥ {MIN_SIDE}, got {self.size}", name="size")
+        if self.style_size < MIN_SIDE:
+            raise ArgumentError(f"style_size must be ≥ {MIN_SIDE}, got {self.style_size}", name="style_size")
+        if self.precision not in PRECISIONS:
+            raise ArgumentError(f"precision must be one of {', '.join(PRECISIONS)}", name="precision")
+
+
+def decoder_path(name: str) -> Path:
+    """A decoder by name (``bundled``, or one in ``PAINTERLY_HOME/models``) or by path."""
+    if name != BUNDLED_DECODER:
+        return resolve_model(name, DECODER_KIND)
+    path = bundled_models_dir() / f"{_BUNDLED_NAME}.safetensors"
+    if not path.is_file():
+        raise WeightsError(
+            "this install has no bundled AdaIN decoder; train one with `painterly train-decoder` "
+            "and pass --decoder runs/…/decoder.safetensors"
+        )
+    return path
+
+
+def region_weights(mask: torch.Tensor, size: torch.Size | tuple[int, ...], count: int) -> list[torch.Tensor]:
+    """Per-style weight maps at ``size`` from mask brightness: black → first style, white → last.
+
+    Neighbouring styles blend linearly in between, and the maps always sum to 1.
+    """
+    grey = F.interpolate(mask, size=tuple(size), mode="bilinear", align_corners=False, antialias=True)
+    if count == 1:
+        return [torch.ones_like(grey)]
+    position = grey.clamp(0, 1) * (count - 1)
+    return [(1 - (position - index).abs()).clamp_min(0) for index in range(count)]
+
+
+class EncoderDecoderStylizer(Stylizer):
+    """Encode, transform the features toward the style(s), decode: any painting in one pass."""
+
+    bytes_per_pixel = 800.0  # measured ≈ 710 B/px at 2048×1536 (encoder to relu4_1 and decoder)
+    pad_multiple = 8  # relu4_1 is at 1/8 scale …
+    pad_minimum = 16  # … and the decoder reflection-pads it by 1, so it needs ≥ 2 px there
+    supports_masks = True
+    maps_strength = True  # strength scales alpha
+    transform: ClassVar[Callable[..., torch.Tensor]]  # features, *statistics → features
+    statistics: ClassVar[Callable[..., Statistics]]  # a style's features → its statistics
+    settings: EncoderDecoderSettings
+
+    def __init__(
+        self,
+        settings: EncoderDecoderSettings | None = None,
+        *,
+        device: torch.device | str = "cpu",
+        encoder: VGG19Encoder | None = None,
+        decoder: torch.nn.Module | None = None,
+    ) -> None:
+        super().__init__(settings, device=device)
+        self.encoder = (encoder or get_encoder("vgg19.caffe_q8", "max", "relu5_1")).to(self.device)
+        self.decoder: torch.nn.Module = decoder if decoder is not None else self._load_decoder()
+        channels_last(self.decoder.eval().requires_grad_(False).to(self.device))
+        self.dtype = resolve_precision(self.settings.precision, self.device)
+        self._style_cache: OrderedDict[str, Statistics] = OrderedDict()
+
+    @classmethod
+    def files(cls, settings: EncoderDecoderSettings) -> list[Path]:
+        return [decoder_path(settings.decoder)]
+
+    def _load_decoder(self) -> AdaINDecoder:
+        decoder = AdaINDecoder()
+        load_into(decoder_path(self.settings.decoder), decoder, kind=DECODER_KIND)
+        return decoder
+
+    def encode(self, image: torch.Tensor) -> torch.Tensor:
+        """``relu4_1`` features of ``(B, 3, H, W)`` images, in float32."""
+        with torch.no_grad(), encoder_autocast(self.device, self.dtype):
+            return self.encoder(image, [_LAYER])[_LAYER].float()
+
+    def decode(self, features: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad(), encoder_autocast(self.device, self.dtype):
+            return self.decoder(features.contiguous(memory_format=torch.channels_last)).float()
+
+    def style_statistics(self, style: StyleImage) -> Statistics:
+        """The style's feature statistics at ``style_size``, cached per painting and size."""
+        size = self.settings.style_size
+        key = f"{type(self).__name__}:{style.key}:{size}" if style.key else None
+        with self._lock:
+            if key is not None and key in self._style_cache:
+                self._style_cache.move_to_end(key)
+                return self._style_cache[key]
+        height, width = style.image.shape[-2:]
+        scale = size / max(height, width)
+        image = resize_tensor(
+            style.image.to(self.device), (max(1, round(height * scale)), max(1, round(width * scale)))
+        )
+        statistics = type(self).statistics(self.encode(image))
+        if key is not None:
+            with self._lock:
+                self._style_cache[key] = statistics
+                while len(self._style_cache) > _STYLE_CACHE_SIZE:
+                    self._style_cache.popitem(last=False)
+        return statistics
+
+    def _default_masks(self, photos: torch.Tensor, count: int) -> torch.Tensor | None:
+        """Region maps from the ``mask`` setting's brightness image, at the photo's size."""
+        if self.settings.mask is None:
+            return None
+        if count < 2:
+            raise ArgumentError("a mask chooses between styles: give two or more style images with it", name="mask")
+        image = open_image(self.settings.mask, label="mask")
+        height, width = photos.shape[-2:]
+        if image.size != (width, height):
+            logger.warning("mask is %d×%d, the photo %d×%d: resizing the mask to fit", *image.size, width, height)
+            image = image.resize((width, height), Image.Resampling.BILINEAR)
+        grey = image_to_tensor(image.convert("L").convert("RGB"), device=self.device)[:, :1]
+        maps = torch.cat(region_weights(grey, (height, width), count), dim=1)
+        return maps.expand(photos.shape[0], -1, -1, -1)
+
+    def _run(self, content: torch.Tensor, styles: list[StyleImage], weights: list[float], *,
+             init: torch.Tensor | None, masks: torch.Tensor | None, progress: Progress) -> torch.Tensor:  # fmt: skip
+        features = self.encode(content)
+        statistics = [self.style_statistics(style) for style in styles]
+        mixing: list[float | torch.Tensor] = list(weights)
+        if masks is not None:
+            maps = F.interpolate(masks, size=features.shape[-2:], mode="bilinear", align_corners=False, antialias=True)
+            maps = maps / maps.sum(dim=1, keepdim=True).clamp_min(1e-6)
+            mixing = list(maps.unbind(dim=1))
+            mixing = [m.unsqueeze(1) for m in mixing]  # type: ignore[union-attr]
+        target = mix(type(self).transform, features, statistics, mixing)
+        alpha = self.settings.alpha * self.settings.strength
+        output = self.decode(alpha * target + (1 - alpha) * features)
+        if self.settings.style_colors and self.settings.preserve_color == "none" and masks is None:
+            output = self._painting_palette(output, styles, weights, alpha)
+        progress.report(self.name, 1, 1.0)
+        return output
+
+    @staticmethod
+    def _painting_palette(output: torch.Tensor, styles: list[StyleImage], weights: list[float], alpha: float
+                          ) -> torch.Tensor:  # fmt: skip
+        """The decoder's colours pulled to the paintings' (a 2-core decoder learns a house palette; a linear
+        colour transfer removes it for ≈ 0.01 s); with alpha < 1 the pull is partial, like the features'."""
+        painted = color.match_color_statistics(output, *color.color_statistics([s.image for s in styles], weights))
+        return alpha * painted + (1 - alpha) * output
