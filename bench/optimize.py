@@ -33,19 +33,11 @@ from painterly.encoders import get_encoder
 from painterly.image_io import image_to_tensor, load_image, resize_long_side
 from painterly.losses.perceptual import PerceptualLoss
 from painterly.methods.optimize import DEFAULT_STYLE_LAYERS, OptimizeSettings
-from painterly.metrics import gram_ratio
+from painterly.metrics import content_ratio, gram_ratio
 from painterly.precision import resolve_precision
 
 SIZE = 512
 PASTICHE_STEPS = 100
-
-
-def content_ratio(encoder, result, photo) -> float:  # type: ignore[no-untyped-def]
-    """‖F(result) − F(photo)‖² / ‖F(photo)‖² at relu4_2, both at 512 px: how far content moved."""
-    with torch.no_grad():
-        a = encoder(image_to_tensor(resize_long_side(result, SIZE)), ["relu4_2"])["relu4_2"]
-        b = encoder(image_to_tensor(resize_long_side(photo, SIZE)), ["relu4_2"])["relu4_2"]
-    return float((a - b).square().sum() / b.square().sum())
 
 
 def step_efficiency(photo, style, dtype: torch.dtype) -> tuple[float, float]:  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ from .encoders.vgg import VGG19Encoder
 from .image_io import image_to_tensor, resize_long_side
 from .losses.functional import gram_matrix
 
-__all__ = ["GRAM_RATIO_LAYERS", "GRAM_RATIO_SIZE", "gram_distance", "gram_ratio"]
+__all__ = ["GRAM_RATIO_LAYERS", "GRAM_RATIO_SIZE", "color_distance", "content_ratio", "gram_distance", "gram_ratio"]
 
 GRAM_RATIO_LAYERS: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 GRAM_RATIO_SIZE = 512  # long side both images are measured at
@@ -64,3 +64,21 @@ def gram_ratio(
     return gram_distance(encoder, result, style, size=size, layers=layers) / gram_distance(
         encoder, photo, style, size=size, layers=layers
     )
+
+
+@torch.no_grad()
+def content_ratio(encoder: VGG19Encoder, result: Image.Image, photo: Image.Image, *, layer: str = "relu4_2") -> float:
+    """``‖F(result) − F(photo)‖² / ‖F(photo)‖²`` at ``layer``, both at 512 px: how far the content moved."""
+    features = [encoder(image_to_tensor(resize_long_side(image, GRAM_RATIO_SIZE)), [layer])[layer]
+                for image in (result, photo)]  # fmt: skip
+    return float((features[0] - features[1]).square().sum() / features[1].square().sum())
+
+
+def color_distance(result: Image.Image, painting: Image.Image) -> float:
+    """‖μ_r − μ_p‖ + ‖Σ_r − Σ_p‖_F of RGB in [0, 1]: how far a result's palette is from the painting's."""
+    from .color import color_statistics
+
+    (mean_r, cov_r), (mean_p, cov_p) = (
+        color_statistics([image_to_tensor(image)], [1.0]) for image in (result, painting)
+    )
+    return float((mean_r - mean_p).norm() + (cov_r - cov_p).norm())

@@ -161,3 +161,20 @@ class TestRegionWeights:
         torch.testing.assert_close(sum(maps), torch.ones(1, 1, 1, 11))
         assert maps[0][..., 0].item() == 1.0 and maps[1][..., 5].item() == pytest.approx(1.0)
         assert maps[2][..., 10].item() == 1.0
+
+
+class TestRefine:
+    def test_refine_moves_toward_the_style_and_reports_every_step(self, vgg19, decoder, photo, stripes) -> None:  # type: ignore[no-untyped-def]
+        from painterly.metrics import gram_ratio
+
+        events: list = []
+        one_pass = _stylizer(vgg19, decoder).stylize(photo, [stripes])
+        refined = _stylizer(vgg19, decoder, refine=4).stylize(photo, [stripes], callback=events.append)
+        assert refined.size == one_pass.size
+        assert gram_ratio(vgg19, refined, photo, stripes) < gram_ratio(vgg19, one_pass, photo, stripes)
+        assert [event.step for event in events] == [1, 2, 3, 4, 5] and events[-1].total == 5
+        assert [event.fraction for event in events] == sorted(event.fraction for event in events)
+
+    def test_refine_is_bounded(self) -> None:
+        with pytest.raises(ArgumentError, match="refine must be a whole number"):
+            AdaINSettings(refine=-1)

@@ -94,3 +94,21 @@ def test_real_photos_through_the_page(tmp_path: Path, shared_data: Path) -> None
             page.wait_for_function(f"document.querySelectorAll('#gallery img.result').length === {count}",
                                    timeout=180_000)  # fmt: skip
             assert "done" in page.inner_text("#stage"), page.inner_text("#stage")
+
+
+@pytest.mark.browser
+def test_refine_a_one_pass_result(tmp_path: Path) -> None:
+    """An adain result offers "Refine"; clicking it runs the same job with a few Gatys steps and adds the result."""
+    make_photo(96, 72).save(tmp_path / "photo.png")
+    make_stripes(96, 96).save(tmp_path / "style.png")
+    with _open_page(tmp_path, {"width": 1280, "height": 900}) as page:
+        page.wait_for_selector("#method option[value=adain]", state="attached")
+        page.select_option("#method", "adain")
+        page.eval_on_selector("input[name=size]", "el => { el.value = 64; el.dispatchEvent(new Event('input')); }")
+        page.set_input_files("#photo", str(tmp_path / "photo.png"))
+        page.set_input_files("#styles", str(tmp_path / "style.png"))
+        page.click("#submit")
+        page.wait_for_selector("#gallery button.refine", timeout=60_000)
+        page.click("#gallery button.refine")
+        page.wait_for_function("document.querySelectorAll('#gallery img.result').length === 2", timeout=120_000)
+        assert page.locator("#gallery button.refine").count() == 1  # a refined result offers no second refine

@@ -36,23 +36,49 @@ def run(options: argparse.Namespace) -> int:
     save_image(result, output, force=True)  # the demo folder is ours; rerunning replaces its results
     print(f"photo:  {photo_path}\nstyle:  {style_path}\nresult: {output}")
     print(f"same from the CLI: painterly stylize {photo_path} --style {style_path} --style-weight 6 -o out.png")
+    cells = [("photo", photo), ("style", style), ("optimize", result)]
     for method in ("adain", "wct"):
         output = folder / f"astronaut_{method}.png"
-        save_image(load(method)(photo, [style]), output, force=True)
+        cells.append((method, load(method)(photo, [style])))
+        save_image(cells[-1][1], output, force=True)
         print(f"{method} (any style, one pass): {output}")
-    _trained_models(photo, folder)
+    cells += _trained_models(photo, folder)
+    sheet = folder / "contact_sheet.png"
+    save_image(contact_sheet(cells), sheet, force=True)
+    print(f"everything on one sheet: {sheet}")
     return 0
 
 
-def _trained_models(photo: Image.Image, folder: Path) -> None:
-    """Each bundled trained model on the sample photo: real time, so the demo shows them all."""
+def contact_sheet(cells: list[tuple[str, Image.Image]], *, cell: int = 192, columns: int = 6) -> Image.Image:
+    """Labelled thumbnails in rows of ``columns``: the demo's results at a glance."""
+    from PIL import ImageDraw
+
+    rows = -(-len(cells) // columns)
+    sheet = Image.new("RGB", (columns * cell, rows * (cell + 18)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for index, (label, image) in enumerate(cells):
+        x, y = (index % columns) * cell, (index // columns) * (cell + 18)
+        thumbnail = image.copy()
+        thumbnail.thumbnail((cell, cell))
+        sheet.paste(thumbnail, (x + (cell - thumbnail.width) // 2, y + (cell - thumbnail.height) // 2))
+        draw.text((x + 4, y + cell + 3), label[:30], fill="black")
+    return sheet
+
+
+def _trained_models(photo: Image.Image, folder: Path) -> list[tuple[str, Image.Image]]:
+    """Each bundled trained model (each of its styles) on the sample photo: real time, so the demo shows them all."""
     from ..models import list_models
 
+    cells = []
     for model in list_models("stylenet"):
         if model.origin != "bundled":
             continue
         stylizer = load("feedforward", model=model.name)
         for index, style in enumerate(model.styles):
             output = folder / f"astronaut_{model.name}_{index}.png"
-            save_image(stylizer(photo, blend=f"{index}:1"), output, force=True)
+            cells.append(
+                (model.name if len(model.styles) == 1 else f"{model.name} {index}", stylizer(photo, blend=f"{index}:1"))
+            )
+            save_image(cells[-1][1], output, force=True)
             print(f"model {model.name} ({style}): {output}")
+    return cells

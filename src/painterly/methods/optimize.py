@@ -26,7 +26,7 @@ from ..losses.perceptual import STYLE_LOSSES, PerceptualLoss, StyleLossKind
 from ..padding import crop_to, pad_to_multiple
 from ..precision import PRECISIONS, Precision, resolve_precision
 from ..weights import DEFAULT_VGG19
-from .base import CommonSettings, Progress, StyleImage, Stylizer, register_method
+from .base import CommonSettings, PreparedStyles, Progress, StyleImage, Stylizer, register_method
 
 __all__ = ["QUALITY_PRESETS", "OptimizeSettings", "OptimizeStylizer", "OptimizerKind", "Quality"]
 
@@ -54,6 +54,7 @@ QUALITY_PRESETS: dict[Quality, Schedule] = {
     "high": Schedule(scales=(0.25, 0.5, 0.71, 1.0), steps=(150, 100, 60, 40)),
 }
 QUALITIES: tuple[Quality, ...] = tuple(QUALITY_PRESETS)
+ONE_PASS_STARTS = ("adain", "wct")  # methods whose result can start the optimization (--init adain)
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
 
@@ -80,8 +81,8 @@ class OptimizeSettings(CommonSettings):
     style_loss: StyleLossKind = "gram"  # gram (Gatys) or wasserstein (mean and covariance)
     style_scale: float = 1.0  # style image long side relative to the result's at each scale
     init: str = role(
-        "content", "path", safe_values=("content", "random")
-    )  # start from "content", "random" noise, or an image file path
+        "content", "path", safe_values=("content", "random", "adain", "wct")
+    )  # start from "content", "random" noise, a one-pass method's result ("adain", "wct"), or an image file
     pooling: Pooling = role("max", stage="load")  # VGG19 pooling; avg gives softer results
     weights: str = role(DEFAULT_VGG19, "weights", stage="load")  # VGG19 weight set name or state-dict path
     precision: Precision = role("auto", stage="load")  # encoder number format; auto: bfloat16 where native
@@ -268,6 +269,12 @@ class _Run:
         init = self.settings.init
         if init == "content":
             return content.clone()
+        if init in ONE_PASS_STARTS:  # a one-pass method's result: layout and palette done, texture left to refine
+            from ..loading import load
+
+            one_pass = load(init, device=self.device)
+            prepared = PreparedStyles(tuple(StyleImage(style, None) for style in self.styles), tuple(self.alphas))
+            return one_pass.stylize_tensor(content, prepared)
         if init == "random":
             generator = torch.Generator().manual_seed(self.settings.seed)
             return torch.rand(content.shape, generator=generator).to(content)

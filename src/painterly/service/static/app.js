@@ -146,7 +146,10 @@ function wireDrop(zoneId, inputId, onFiles) {
   input.addEventListener("change", () => onFiles(input.files));
 }
 
-async function submit(event) {
+const REFINE_STEPS = 10;
+let submitted = {};  // job id → {method, settings} of what was sent, for "Refine"
+
+async function submit(event, extra = {}) {
   event.preventDefault();
   $("form-error").textContent = "";
   const needsStyles = models[$("method").value].needs_style_images;
@@ -163,6 +166,7 @@ async function submit(event) {
     settings[input.dataset.setting] = input.type === "range" ? Number(input.value) : input.value;
   }
   if (!needsStyles && chosenModel) settings.model = chosenModel;
+  Object.assign(settings, extra);
   body.append("settings", JSON.stringify(settings));
   const weights = [...document.querySelectorAll(".style-weight")].map((w) => w.value);
   if (needsStyles && weights.length > 1) body.append("style_weights", weights.join(","));
@@ -175,6 +179,7 @@ async function submit(event) {
       $("form-error").textContent = (job.field ? job.field + ": " : "") + detail;
       return;
     }
+    submitted[job.id] = { method: $("method").value, settings };
     follow(job.id);
   } catch (error) {
     $("form-error").textContent = "Could not reach the server: " + error;
@@ -213,6 +218,16 @@ function addResult(id) {
   const link = document.createElement("a");
   link.href = img.src; link.download = `painterly-${id.slice(0, 8)}.png`; link.textContent = "Download";
   item.append(img, link);
+  // Fast preview, then refine: one-pass results can be sharpened by a few full-size Gatys steps.
+  const sent = submitted[id];
+  const canRefine = sent && models[sent.method].settings.some((f) => f.name === "refine") && !sent.settings.refine;
+  if (canRefine) {
+    const refine = document.createElement("button");
+    refine.type = "button"; refine.className = "refine";
+    refine.textContent = `Refine (${REFINE_STEPS} steps, a few seconds)`;
+    refine.addEventListener("click", (event) => { $("method").value = sent.method; submit(event, { refine: REFINE_STEPS }); });
+    item.append(refine);
+  }
   $("gallery").prepend(item);
 }
 
