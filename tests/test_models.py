@@ -18,3 +18,13 @@ def test_bundled_models_are_listed_with_their_kinds() -> None:
     bundled = {model.name: model.metadata["kind"] for model in list_models() if model.origin == "bundled"}
     assert bundled["adain_decoder"] == "adain-decoder"
     assert sum(kind == "stylenet" for kind in bundled.values()) >= 5
+
+
+def test_every_bundled_model_has_a_model_card() -> None:
+    """A model shipped without its card (painting, painter, licence, training data) is a defect."""
+    from painterly.models import bundled_models_dir
+
+    cards = (bundled_models_dir() / "README.md").read_text()
+    missing = [model.name for model in list_models() if model.origin == "bundled" and f"`{model.name}`" not in cards]
+    assert not missing, f"add model cards for {missing} to assets/models/README.md"
+    assert all(model.path.stat().st_size <= 1_100_000 for model in list_models("stylenet") if model.origin == "bundled")

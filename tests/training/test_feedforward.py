@@ -133,3 +133,10 @@ class TestTrainFeedforward:
             _config(data, tmp_path, crop=30)
         with pytest.raises(ArgumentError, match="none or wgan-gp"):
             _config(data, tmp_path, adversarial="lsgan")
+
+
+def test_training_device_is_checked(tmp_path, data, vgg19) -> None:  # type: ignore[no-untyped-def]
+    from painterly.errors import DeviceError
+
+    with pytest.raises(DeviceError, match="device 'cuda:7' is not usable here"):
+        train_feedforward(_config(data, tmp_path / "run", device="cuda:7"), vgg19)

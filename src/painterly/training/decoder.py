@@ -18,6 +18,7 @@ import torch
 from PIL import Image
 
 from .._layout import channels_last
+from ..devices import make_device
 from ..encoders.vgg import VGG19Encoder
 from ..errors import ArgumentError
 from ..image_io import tensor_to_image
@@ -63,6 +64,7 @@ class DecoderTrainingConfig:
     preview_photos: str | None = None  # held-out photo folder for previews (default: first photos)
     seed: int = 0  # data sampling and initialization
     precision: Precision = "auto"  # encoder/decoder compute: bfloat16 where the CPU has it natively
+    device: str = "cpu"  # torch device to train on, e.g. cuda:0 (the frozen encoder moves there too)
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch_size", "crop", "checkpoint_every", "preview_every"):
@@ -80,11 +82,12 @@ class _Batch:
 
 class _DecoderTrainer:
     def __init__(self, config: DecoderTrainingConfig, encoder: VGG19Encoder, callback: TrainingCallback | None):
-        self.config, self.encoder, self.callback = config, encoder, callback
+        self.device = make_device(config.device)
+        self.config, self.encoder, self.callback = config, encoder.to(self.device), callback
         self.folder = Path(config.output)
-        self.dtype = resolve_precision(config.precision, torch.device("cpu"))
+        self.dtype = resolve_precision(config.precision, self.device)
         torch.manual_seed(config.seed)
-        self.decoder = channels_last(AdaINDecoder())
+        self.decoder = channels_last(AdaINDecoder().to(self.device))
         self.optimizer = torch.optim.Adam(self.decoder.parameters(), lr=config.learning_rate)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.step = 0
@@ -114,16 +117,16 @@ class _DecoderTrainer:
     def batch(self) -> _Batch:
         assert self.photos is not None and self.styles is not None
         size, count = self.config.crop, self.config.batch_size
-        return _Batch(self.photos.random_crops(count, size, self.generator),
-                      self.styles.random_crops(count, size, self.generator))  # fmt: skip
+        return _Batch(self.photos.random_crops(count, size, self.generator).to(self.device),
+                      self.styles.random_crops(count, size, self.generator).to(self.device))  # fmt: skip
 
     def losses(self, batch: _Batch) -> tuple[torch.Tensor, dict[str, float]]:
-        with torch.no_grad(), encoder_autocast(torch.device("cpu"), self.dtype):
+        with torch.no_grad(), encoder_autocast(self.device, self.dtype):
             content = self.encoder(batch.photos, ["relu4_1"])["relu4_1"].float()
             style_features = self.encoder(batch.styles, list(STYLE_LAYERS))
         style_stats = {name: feature_mean_std(features.float()) for name, features in style_features.items()}
         target = adaptive_instance_norm(content, *style_stats["relu4_1"])
-        with encoder_autocast(torch.device("cpu"), self.dtype):
+        with encoder_autocast(self.device, self.dtype):
             output = self.decoder(target.contiguous(memory_format=torch.channels_last))
             output_features = self.encoder(output, list(STYLE_LAYERS))
         content_term = content_loss(output_features["relu4_1"], target)
@@ -162,12 +165,12 @@ def _preview_grid(trainer: _DecoderTrainer, photos: list[torch.Tensor], styles: 
     cell = 160
     sheet = Image.new("RGB", (cell * (len(styles) + 1), cell * (len(photos) + 1)), "white")
     trainer.decoder.eval()
-    with torch.no_grad(), encoder_autocast(torch.device("cpu"), trainer.dtype):
+    with torch.no_grad(), encoder_autocast(trainer.device, trainer.dtype):
         for column, style in enumerate(styles, 1):
             sheet.paste(tensor_to_image(style).resize((cell, cell)), (column * cell, 0))
-            mean, std = feature_mean_std(trainer.encoder(style, ["relu4_1"])["relu4_1"].float())
+            mean, std = feature_mean_std(trainer.encoder(style.to(trainer.device), ["relu4_1"])["relu4_1"].float())
             for row, photo in enumerate(photos, 1):
-                content = trainer.encoder(photo, ["relu4_1"])["relu4_1"].float()
+                content = trainer.encoder(photo.to(trainer.device), ["relu4_1"])["relu4_1"].float()
                 result = trainer.decoder(adaptive_instance_norm(content, mean, std)).float()
                 sheet.paste(tensor_to_image(result).resize((cell, cell)), (column * cell, row * cell))
     for row, photo in enumerate(photos, 1):

@@ -19,6 +19,7 @@ import torch
 from PIL import Image
 
 from .._layout import channels_last
+from ..devices import make_device
 from ..encoders.vgg import VGG19Encoder
 from ..errors import ArgumentError
 from ..image_io import image_to_tensor, open_image, resize_long_side, tensor_to_image
@@ -70,6 +71,7 @@ class FeedForwardTrainingConfig:
     preview_photos: str | None = None  # held-out photo folder for previews (default: the photos)
     seed: int = 0  # data sampling and initialization
     precision: Precision = "auto"  # bfloat16 compute where the CPU has it natively
+    device: str = "cpu"  # torch device to train on, e.g. cuda:0 (the frozen encoder moves there too)
 
     def __post_init__(self) -> None:
         if not self.styles:
@@ -85,17 +87,19 @@ class FeedForwardTrainingConfig:
 
 class _FeedForwardTrainer:
     def __init__(self, config: FeedForwardTrainingConfig, encoder: VGG19Encoder) -> None:
-        self.config, self.encoder, self.folder = config, encoder, Path(config.output)
-        self.dtype = resolve_precision(config.precision, torch.device("cpu"))
+        self.device = make_device(config.device)
+        self.config, self.encoder, self.folder = config, encoder.to(self.device), Path(config.output)
+        self.dtype = resolve_precision(config.precision, self.device)
         torch.manual_seed(config.seed)
-        self.generator = torch.Generator().manual_seed(config.seed)
+        self.generator = torch.Generator().manual_seed(config.seed)  # on the CPU: the data order is device-independent
         self.net, trainable, self.trained_styles = self._build_net()
+        self.net.to(self.device)
         self.optimizer = torch.optim.Adam(trainable, lr=config.learning_rate)
-        self.critic = PatchCritic() if config.adversarial == "wgan-gp" else None
+        self.critic = PatchCritic().to(self.device) if config.adversarial == "wgan-gp" else None
         self.critic_optimizer = (torch.optim.Adam(self.critic.parameters(), lr=1e-4, betas=(0.5, 0.9))
                                  if self.critic is not None else None)  # fmt: skip
-        self.style_images = [image_to_tensor(resize_long_side(open_image(p, label="style image"), config.style_size))
-                             for p in config.styles]  # fmt: skip
+        self.style_images = [image_to_tensor(resize_long_side(open_image(p, label="style image"), config.style_size),
+                                             device=self.device) for p in config.styles]  # fmt: skip
         self.losses = [self._style_loss(image) for image in self.style_images]
         self.step = 0
         self.photos: ImageBank | None = None
@@ -146,13 +150,13 @@ class _FeedForwardTrainer:
     def train_step(self) -> dict[str, float]:
         assert self.photos is not None
         c, index = self.config, self.style_index()
-        batch = self.photos.random_crops(c.batch_size, c.crop, self.generator)
-        weights = torch.nn.functional.one_hot(torch.full((c.batch_size,), index), len(c.styles)).float()
+        batch = self.photos.random_crops(c.batch_size, c.crop, self.generator).to(self.device)
+        weights = torch.nn.functional.one_hot(torch.full((c.batch_size,), index), len(c.styles)).float().to(self.device)
         parts: dict[str, float] = {}
         if self.critic is not None:
             parts.update(self._critic_step(batch, weights))
         self.optimizer.zero_grad(set_to_none=True)
-        with encoder_autocast(torch.device("cpu"), self.dtype):
+        with encoder_autocast(self.device, self.dtype):
             output = self.net(batch.contiguous(memory_format=torch.channels_last), weights).float()
         total, perceptual = self.losses[index](output, content=batch)
         parts.update(perceptual)
@@ -167,9 +171,9 @@ class _FeedForwardTrainer:
 
     def _critic_step(self, batch: torch.Tensor, weights: torch.Tensor) -> dict[str, float]:
         assert self.critic is not None and self.critic_optimizer is not None and self.critic_bank is not None
-        with torch.no_grad(), encoder_autocast(torch.device("cpu"), self.dtype):
+        with torch.no_grad(), encoder_autocast(self.device, self.dtype):
             fake = self.net(batch, weights).float()
-        real = self.critic_bank.random_crops(batch.shape[0], self.config.crop, self.generator)
+        real = self.critic_bank.random_crops(batch.shape[0], self.config.crop, self.generator).to(self.device)
         self.critic_optimizer.zero_grad(set_to_none=True)
         distance = self.critic(real).mean() - self.critic(fake).mean()
         penalty = gradient_penalty(self.critic, real, fake)
@@ -199,12 +203,12 @@ class _FeedForwardTrainer:
         cell, styles = 160, len(self.config.styles)
         sheet = Image.new("RGB", (cell * (styles + 1), cell * (len(self.preview_photos) + 1)), "white")
         self.net.eval()
-        with torch.no_grad(), encoder_autocast(torch.device("cpu"), self.dtype):
+        with torch.no_grad(), encoder_autocast(self.device, self.dtype):
             for column, style in enumerate(self.style_images, 1):
                 sheet.paste(tensor_to_image(style).resize((cell, cell)), (column * cell, 0))
-                weights = torch.nn.functional.one_hot(torch.tensor([column - 1]), styles).float()
+                weights = torch.nn.functional.one_hot(torch.tensor([column - 1]), styles).float().to(self.device)
                 for row, photo in enumerate(self.preview_photos, 1):
-                    result = self.net(_crop4(photo), weights).float()
+                    result = self.net(_crop4(photo.to(self.device)), weights).float()
                     sheet.paste(tensor_to_image(result).resize((cell, cell)), (column * cell, row * cell))
         for row, photo in enumerate(self.preview_photos, 1):
             sheet.paste(tensor_to_image(photo).resize((cell, cell)), (0, row * cell))
@@ -235,13 +239,14 @@ def sample_previews(net: StyleNet, dtype: torch.dtype, size: int = PREVIEW_SIZE)
 
     from ..samples import sample_photo
 
-    photo = _crop4(image_to_tensor(resize_long_side(sample_photo(), size)))
+    device = next(net.parameters()).device
+    photo = _crop4(image_to_tensor(resize_long_side(sample_photo(), size), device=device))
     was_training = net.training
     net.eval()
     previews = []
-    with torch.no_grad(), encoder_autocast(torch.device("cpu"), dtype):
+    with torch.no_grad(), encoder_autocast(device, dtype):
         for index in range(net.styles):
-            weights = torch.nn.functional.one_hot(torch.tensor([index]), net.styles).float()
+            weights = torch.nn.functional.one_hot(torch.tensor([index]), net.styles).float().to(device)
             buffer = io.BytesIO()
             tensor_to_image(net(photo, weights).float()).save(buffer, format="JPEG", quality=85)
             previews.append("data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"))
