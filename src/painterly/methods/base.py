@@ -310,6 +310,7 @@ class Stylizer(abc.ABC):
         if masks is not None:
             self._check_masks(masks, photos, styles)
         if settings.strength == 0:  # the photo itself, exactly, at no cost
+            progress.start(slice(None), photos.shape[0])
             progress.report(self.name, self.total_steps(settings), 1.0)
             return photos.clone()
         mode = settings.preserve_color
