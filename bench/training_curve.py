@@ -1,8 +1,9 @@
 """Steps against quality: gram_ratio on 10 held-out photos after 100, 200, 400 and 800 steps, from scratch
 and fine-tuned from ``cliff_walk`` to a new painting, so users can plan their own training.
 
-Trains in ``bench/work/curve-*`` (resumable: rerunning continues), one thread each, and evaluates the
-model after each stage. Run: ``.venv/bin/python bench/training_curve.py``; writes bench/results/training_curve.{md,png}.
+Trains in ``bench/work/curve-*`` (resumable: an interrupted run continues; delete the folders to measure
+again, since a finished folder holds only its last model), one thread each, evaluating after each stage.
+Run: ``.venv/bin/python bench/training_curve.py``; writes bench/results/training_curve.{md,png}.
 """
 
 from __future__ import annotations
@@ -70,12 +71,15 @@ def plot(curves: dict[str, list[tuple[int, float, float]]]) -> Image.Image:
     for step in STAGES:
         x, _ = xy(step, 0)
         draw.text((x - 10, height - margin + 6), str(step), fill="black")
+    for fraction in (0.0, 0.5, 1.0):
+        _, y = xy(STAGES[0], top * fraction)
+        draw.text((8, y - 6), f"{top * fraction:.2f}", fill="black")
     draw.text((width // 2 - 30, height - 24), "steps", fill="black")
-    draw.text((8, margin - 30), "gram_ratio (lower = closer to the painting)", fill="black")
-    for (name, points), colour in zip(curves.items(), ("#c0392b", "#2471a3")):
-        coordinates = [xy(step, value) for step, value, _ in points]
-        draw.line(coordinates, fill=colour, width=3)
-        draw.text((coordinates[-1][0] - 120, coordinates[-1][1] - 18), name, fill=colour)
+    draw.text((8, 12), "gram_ratio (lower = closer to the painting)", fill="black")
+    for row, ((name, points), colour) in enumerate(zip(curves.items(), ("#c0392b", "#2471a3"))):
+        draw.line([xy(step, value) for step, value, _ in points], fill=colour, width=3)
+        draw.line([(width - 250, 30 + 18 * row), (width - 225, 30 + 18 * row)], fill=colour, width=3)
+        draw.text((width - 218, 24 + 18 * row), name, fill=colour)
     return image
 
 
