@@ -84,7 +84,7 @@ def main() -> int:
             ]
         )
     rows.append(["the photos themselves", f"{photos_distance:.3g}", "1.000", "", "", ""])
-    sheet(photos[:8], outputs, monets[:8]).save(RESULTS / "adversarial.png")
+    sheet(photos[:8], outputs, monets[:8]).save(RESULTS / "adversarial.jpg")
     report(rows, len(photos))
     return 0
 
@@ -118,7 +118,7 @@ def report(rows: list[list[str]], photo_count: int) -> None:
                 ],
                 rows,
             ),
-            "Sheet (`adversarial.png`): photo, without critic, with critic, and a held-out Monet per row. "
+            "Sheet (`adversarial.jpg`): photo, without critic, with critic, and a held-out Monet per row. "
             "Distances are in the Caffe VGG19's own activation units (inputs × 255), hence their size; compare "
             "rows, or use the relative column.",
             "What was tried: one run each, critic Adam 1e-4 (β 0.5, 0.9), one critic step per generator step, "

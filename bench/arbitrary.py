@@ -124,9 +124,9 @@ def main() -> int:
     speed = speed_rows(run, load_image(data / "classic" / "tubingen.jpg"), styles[0])
     scores, grids = quality(run, photos, styles)
     optimize, contents = optimize_rows(photos[:OPTIMIZE_PHOTOS], styles)
-    contact_sheet(photos, styles, grids["adain"]).save(RESULTS / "arbitrary.png")
-    contact_sheet(photos, styles, grids["wct"]).save(RESULTS / "arbitrary_wct.png")
-    contact_sheet(photos, styles, grids[f"adain + refine {REFINE}"]).save(RESULTS / "arbitrary_refined.png")
+    contact_sheet(photos, styles, grids["adain"]).save(RESULTS / "arbitrary.jpg")
+    contact_sheet(photos, styles, grids["wct"]).save(RESULTS / "arbitrary_wct.jpg")
+    contact_sheet(photos, styles, grids[f"adain + refine {REFINE}"]).save(RESULTS / "arbitrary_refined.jpg")
     report(speed, scores, optimize, contents)
     return 0
 
@@ -158,8 +158,8 @@ def report(
             f"## optimize from a one-pass start ({OPTIMIZE_PHOTOS} photos × {len(STYLES)} paintings, 512 px)",
             markdown_table(["run", "seconds per image", "gram_ratio ↓"], optimize),
             "Target: the default preset's final gram_ratio in ≤ 60 % of its time.",
-            "Contact sheets (paintings across, photos down): `arbitrary.png` (adain), `arbitrary_wct.png`, "
-            f"`arbitrary_refined.png` (adain + refine {REFINE}).",
+            "Contact sheets (paintings across, photos down): `arbitrary.jpg` (adain), `arbitrary_wct.jpg`, "
+            f"`arbitrary_refined.jpg` (adain + refine {REFINE}).",
         ]
     )
     publish("arbitrary", text)

@@ -82,9 +82,10 @@ def _from_tensor(tensor: torch.Tensor, label: str) -> torch.Tensor:
 
 
 def _check_range(tensor: torch.Tensor, label: str) -> torch.Tensor:
-    if not torch.isfinite(tensor).all() or tensor.min() < -1e-3 or tensor.max() > 1 + 1e-3:
+    low, high = (float(value) for value in torch.aminmax(tensor))  # one pass; NaN fails both comparisons
+    if not (low >= -1e-3 and high <= 1 + 1e-3):
         raise ImageError(f"{label}: values must be finite and within [0, 1] (divide 8-bit values by 255)")
-    return tensor.clamp(0, 1)
+    return tensor if low >= 0 and high <= 1 else tensor.clamp(0, 1)  # no copy when already in range
 
 
 def from_batch(batch: torch.Tensor, output: Output) -> Any:

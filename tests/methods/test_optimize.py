@@ -202,6 +202,8 @@ def test_init_from_a_one_pass_method(photo, stripes) -> None:  # type: ignore[no
     """``init="adain"`` starts from AdaIN's result: zero steps give exactly that start."""
     import painterly
 
-    start = painterly.load("optimize", init="adain", size=48, scales=(1.0,), steps=(0,))(photo, [stripes], output="tensor")
+    start = painterly.load("optimize", init="adain", size=48, scales=(1.0,), steps=(0,))(
+        photo, [stripes], output="tensor"
+    )
     adain = painterly.load("adain", size=48)(photo, [stripes], output="tensor")
     assert (start - adain).abs().max() < 1e-5
