@@ -165,11 +165,11 @@ def main() -> int:
             "Training minutes are summed from the run's loss log (the machine may have been shared while it ran).",
             "## Training throughput (batch 4)",
             markdown_table(["run", "images / s", "s / step", "crop px"], training),
-            "Preview sheet (painting, then five held-out photos, one row per style): `feedforward.png`.",
+            "Preview sheet (painting, then five held-out photos, one row per style): `feedforward.jpg`.",
         ]
     )
     publish("feedforward", text)
-    sheet.save(RESULTS / "feedforward.png")
+    sheet.save(RESULTS / "feedforward.jpg", quality=85)
     return 0
 
 

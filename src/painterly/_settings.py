@@ -14,6 +14,7 @@ import dataclasses
 import inspect
 import io
 import textwrap
+import threading
 import tokenize
 import types
 import typing
@@ -131,8 +132,23 @@ def _own_comments(settings_class: type) -> dict[str, str]:
     return comments
 
 
+_FIELDS: dict[type, tuple[SettingField, ...]] = {}
+_FIELDS_LOCK = threading.Lock()
+
+
 def setting_fields(settings_class: type) -> list[SettingField]:
-    """Every field of a settings dataclass, with its comment as help text and its role."""
+    """Every field of a settings dataclass, with its comment as help text and its role.
+
+    Read once per class and cached: reading parses the class's source, which is slow to repeat on
+    every call and not safe to run in several threads at once (CPython 3.11's parser).
+    """
+    with _FIELDS_LOCK:
+        if settings_class not in _FIELDS:
+            _FIELDS[settings_class] = tuple(_read_fields(settings_class))
+        return list(_FIELDS[settings_class])
+
+
+def _read_fields(settings_class: type) -> list[SettingField]:
     hints = typing.get_type_hints(settings_class, include_extras=False)
     comments = _field_comments(settings_class)
     fields = []
