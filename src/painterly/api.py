@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,6 +53,5 @@ def stylize(
     """
     output = settings.pop("output", "pil")
     stylizer = load(method, device=device, **settings)
-    single = isinstance(styles, (str, bytes, os.PathLike)) or not isinstance(styles, Sequence)
-    style_list: list[Any] = [styles] if single else list(styles)  # type: ignore[arg-type]
-    return stylizer(content, style_list, style_weights=style_weights, callback=callback, output=output)
+    # One style or several: the stylizer's prepare_styles tells them apart, as for every other caller.
+    return stylizer(content, styles, style_weights=style_weights, callback=callback, output=output)

@@ -1,0 +1,69 @@
+"""Real camera photos (6–9 MP from ``../shared/data/photos/highres``) through the CLI and the Python API.
+
+The fast suite's tiny images decode and save in a millisecond; these exercise the same paths at the
+sizes users send: full-resolution decoding, EXIF orientation, the memory check, writing large results.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import painterly
+from painterly.cli import main
+from painterly.provenance import record_from_image
+
+
+def _largest(shared_data: Path, count: int = 1) -> list[Path]:
+    photos = sorted((shared_data / "photos" / "highres").glob("*.jpg"), key=lambda p: -p.stat().st_size)
+    if len(photos) < count:
+        pytest.skip("need photos in photos/highres")
+    return photos[:count]
+
+
+@pytest.mark.slow
+def test_cli_full_resolution_feedforward(tmp_path: Path, shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A 7–9 MP photo at its own size: the result has the photo's (upright) size and carries its record."""
+    photo = _largest(shared_data)[0]
+    output = tmp_path / "out.jpg"
+    assert main(["stylize", str(photo), "--method", "feedforward", "--model", "cliff_walk", "-o", str(output),
+                 "-q"]) == 0, capsys.readouterr().err  # fmt: skip
+    with Image.open(photo) as original:
+        upright = original.size if original.getexif().get(0x0112, 1) in (1, 2, 3, 4) else original.size[::-1]
+    with Image.open(output) as result:
+        assert result.size == upright and result.width * result.height > 5_000_000
+        assert np.asarray(result.convert("L")).std() > 10  # a picture, not a blank
+    assert record_from_image(output)["settings"]["model"] == "cliff_walk"  # type: ignore[index]
+
+
+@pytest.mark.slow
+def test_cli_several_real_photos_into_a_folder(tmp_path: Path, shared_data: Path) -> None:
+    photos = _largest(shared_data, 3)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    argv = ["stylize", *map(str, photos), "--method", "feedforward", "--model", "starry_night", "--size", "1024",
+            "-o", f"{folder}/", "-q"]  # fmt: skip
+    assert main(argv) == 0
+    results = sorted(folder.iterdir())
+    assert [path.name for path in results] == sorted(f"{p.stem}_starry_night.png" for p in photos)
+    for path in results:
+        with Image.open(path) as result:
+            assert max(result.size) == 1024
+
+
+@pytest.mark.slow
+def test_api_real_photo_and_painting(shared_data: Path) -> None:
+    """The Python API on a camera photo and a real painting: AdaIN at 1024 px takes the painting's palette."""
+    photo, painting = _largest(shared_data)[0], shared_data / "classic" / "the_scream.jpg"
+    result = painterly.load("adain")(photo, [painting], size=1024)
+    assert max(result.size) == 1024
+    plain = painterly.load("adain")(photo, [painting], size=1024, style_colors=False)
+    scream = np.asarray(Image.open(painting).convert("RGB"), dtype=np.float32).reshape(-1, 3).mean(0)
+
+    def distance(image: Image.Image) -> float:
+        return float(np.abs(np.asarray(image, dtype=np.float32).reshape(-1, 3).mean(0) - scream).sum())
+
+    assert distance(result) < distance(plain)
