@@ -184,7 +184,7 @@ def parse_value(field: SettingField, text: str, *, label: str | None = None) -> 
 
     ``label`` names the value in messages: the CLI flag by default, the field name for the API.
     """
-    if field.optional and text.strip().lower() in ("", "none", "default"):
+    if _means_none(field, text):
         return None
     if field.is_list:
         items = [item for item in text.split(",") if item.strip()]
@@ -192,6 +192,12 @@ def parse_value(field: SettingField, text: str, *, label: str | None = None) -> 
             raise ArgumentError(f"{label or field.flag}: give one or more comma-separated values", name=field.name)
         return tuple(_parse_scalar(field, item, label=label) for item in items)
     return _parse_scalar(field, text, label=label)
+
+
+def _means_none(field: SettingField, text: str) -> bool:
+    """Empty, "none" or "default" for an optional field; also "original" for a size (the photo's own)."""
+    words = ("", "none", "default", "original") if field.role == "size" else ("", "none", "default")
+    return field.optional and text.strip().lower() in words
 
 
 _KIND_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
@@ -232,7 +238,7 @@ def coerce_value(field: SettingField, value: Any) -> Any:
         return tuple(_coerce_scalar(field, item) for item in value)
     if isinstance(value, (list, tuple, dict)):
         raise ArgumentError(f"{field.name}: expected {_KIND_NAMES[field.kind]}, got {value!r}", name=field.name)
-    if isinstance(value, str) and field.optional and value.strip().lower() in ("", "none", "default"):
+    if isinstance(value, str) and _means_none(field, value):
         return None
     return _coerce_scalar(field, value)
 

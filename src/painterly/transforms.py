@@ -9,6 +9,10 @@ A new transform is two functions here and one small method file on the encoder�
 - AdaIN (Huang & Belongie 2017): channel means and standard deviations.
 - WCT (Li et al. 2017, "Universal Style Transfer via Feature Transforms"): whitening and
   colouring, matching the full channel covariance rather than only its diagonal.
+
+Each transform also normalizes the *content* by the content's own statistics. Those can be
+given (``own``) instead of measured: tiles of a large photo all use the statistics of the
+whole photo's thumbnail (``painterly.tiling``), so the tiles agree.
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ import torch
 
 __all__ = [
     "Statistics",
+    "adain_content_statistics",
     "adain_statistics",
     "adaptive_instance_norm",
     "feature_mean_std",
     "mix",
     "wct",
+    "wct_content_statistics",
     "wct_statistics",
 ]
 
@@ -40,13 +46,15 @@ def feature_mean_std(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
     return mean[..., None, None], std[..., None, None]
 
 
-def adaptive_instance_norm(content: torch.Tensor, style_mean: torch.Tensor, style_std: torch.Tensor) -> torch.Tensor:
+def adaptive_instance_norm(content: torch.Tensor, style_mean: torch.Tensor, style_std: torch.Tensor, *,
+                           own: Statistics | None = None) -> torch.Tensor:  # fmt: skip
     """``σ(s)·(c − μ(c))/σ(c) + μ(s)``: the content's features with the style's channel statistics.
 
     Shape:
-        content ``(B, C, H, W)``; style statistics ``(B or 1, C, 1, 1)`` → ``(B, C, H, W)``.
+        content ``(B, C, H, W)``; style statistics ``(B or 1, C, 1, 1)``; ``own`` (the content's
+        ``μ, σ``; default: measured on ``content``) → ``(B, C, H, W)``.
     """
-    mean, std = feature_mean_std(content)
+    mean, std = own if own is not None else feature_mean_std(content)
     return (content - mean) / std * style_std + style_mean
 
 
@@ -54,12 +62,27 @@ def adain_statistics(features: torch.Tensor) -> Statistics:
     return feature_mean_std(features)
 
 
-def _covariance_power(centered: torch.Tensor, power: float) -> torch.Tensor:
-    """``(B, C, N)`` centred features → their covariance raised to ``power`` (−½ whitens, ½ colours)."""
-    covariance = centered @ centered.transpose(1, 2) / max(1, centered.shape[-1] - 1)
+def adain_content_statistics(features: torch.Tensor) -> Statistics:
+    """What AdaIN normalizes the content by: its channel means and spreads (``feature_mean_std``, taken a
+    channel group at a time, so a print-size feature map stored in bfloat16 needs no float32 copy)."""
+    parts = [feature_mean_std(features[:, start : start + _GROUP].float()) for start in
+             range(0, features.shape[1], _GROUP)]  # fmt: skip
+    return torch.cat([mean for mean, _ in parts], dim=1), torch.cat([std for _, std in parts], dim=1)
+
+
+_GROUP = 64  # channels, or positions × 1024, handled at a time by the content statistics
+
+
+def _matrix_power(covariance: torch.Tensor, power: float) -> torch.Tensor:
+    """A covariance ``(B, C, C)`` raised to ``power`` (−½ whitens, ½ colours), in float64 for the eigensystem."""
     values, vectors = torch.linalg.eigh(covariance.double())
     scaled = vectors * (values.clamp_min(0) + _WCT_EPS).pow(power).unsqueeze(1)
-    return (scaled @ vectors.transpose(1, 2)).to(centered.dtype)
+    return (scaled @ vectors.transpose(1, 2)).to(covariance.dtype)
+
+
+def _covariance_power(centered: torch.Tensor, power: float) -> torch.Tensor:
+    """``(B, C, N)`` centred features → their covariance raised to ``power``."""
+    return _matrix_power(centered @ centered.transpose(1, 2) / max(1, centered.shape[-1] - 1), power)
 
 
 def wct_statistics(features: torch.Tensor) -> Statistics:
@@ -69,16 +92,31 @@ def wct_statistics(features: torch.Tensor) -> Statistics:
     return mean, _covariance_power(flat - mean, 0.5)
 
 
-def wct(content: torch.Tensor, style_mean: torch.Tensor, colouring: torch.Tensor) -> torch.Tensor:
+def wct_content_statistics(features: torch.Tensor) -> Statistics:
+    """What WCT normalizes the content by: channel means ``(B, C, 1)`` and whitening matrix (covariance^-½),
+    accumulated over slices of positions (a print-size feature map needs no full float32 copy)."""
+    flat = features.flatten(2)
+    count, step = flat.shape[-1], _GROUP * 1024
+    mean = sum(flat[..., i : i + step].float().sum(dim=2, keepdim=True) for i in range(0, count, step)) / count
+    covariance = torch.zeros(flat.shape[0], flat.shape[1], flat.shape[1], device=flat.device)
+    for start in range(0, count, step):
+        centered = flat[..., start : start + step].float() - mean
+        covariance += centered @ centered.transpose(1, 2)
+    return mean, _matrix_power(covariance / max(1, count - 1), -0.5)  # type: ignore[return-value]
+
+
+def wct(content: torch.Tensor, style_mean: torch.Tensor, colouring: torch.Tensor, *,
+        own: Statistics | None = None) -> torch.Tensor:  # fmt: skip
     """Whiten the content features (covariance → identity), then colour them with the style's covariance.
 
     Shape:
-        content ``(B, C, H, W)``; ``style_mean`` ``(B or 1, C, 1)``; ``colouring`` ``(B or 1, C, C)``.
+        content ``(B, C, H, W)``; ``style_mean`` ``(B or 1, C, 1)``; ``colouring`` ``(B or 1, C, C)``;
+        ``own`` (the content's mean and whitening matrix; default: measured on ``content``).
     """
     batch, channels, height, width = content.shape
     flat = content.flatten(2).float()
-    mean = flat.mean(dim=2, keepdim=True)
-    whitened = _covariance_power(flat - mean, -0.5) @ (flat - mean)
+    mean, whitening = own if own is not None else wct_content_statistics(content)
+    whitened = whitening @ (flat - mean)
     coloured = colouring @ whitened + style_mean
     return coloured.view(batch, channels, height, width).to(content.dtype)
 
@@ -88,17 +126,20 @@ def mix(
     content: torch.Tensor,
     statistics: Sequence[Statistics],
     weights: Sequence[float | torch.Tensor],
+    *,
+    own: Statistics | None = None,
 ) -> torch.Tensor:
     """Several styles at once: ``Σₖ wₖ · transform(content, statisticsₖ)``.
 
     ``weights`` are numbers summing to 1, or per-pixel maps ``(B, 1, H, W)`` at the feature
     resolution that sum to 1 at every position (regions painted in different styles).
+    ``own``: the content's statistics, when given rather than measured (tiles).
     """
     if len(statistics) == 1:
-        return transform(content, *statistics[0])
+        return transform(content, *statistics[0], own=own)
     if transform is adaptive_instance_norm and all(isinstance(w, float) for w in weights):
         # AdaIN is affine in (μ, σ): mixing the statistics equals mixing the outputs, at one pass's cost.
         mean = sum(w * s[0] for w, s in zip(weights, statistics))
         std = sum(w * s[1] for w, s in zip(weights, statistics))
-        return adaptive_instance_norm(content, mean, std)  # type: ignore[arg-type]
-    return sum(w * transform(content, *s) for w, s in zip(weights, statistics))  # type: ignore[return-value]
+        return adaptive_instance_norm(content, mean, std, own=own)  # type: ignore[arg-type]
+    return sum(w * transform(content, *s, own=own) for w, s in zip(weights, statistics))  # type: ignore[return-value]

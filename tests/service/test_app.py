@@ -47,6 +47,32 @@ class TestJobLifecycle:
         names = {field["name"] for field in methods["optimize"]["settings"]}
         assert {"style_weight", "size", "quality", "preserve_color"} <= names
 
+    def test_models_state_the_largest_size(self, make_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        import painterly.memory
+
+        client = make_client(workers=0, max_size=8192)
+        methods = client.get("/api/models").json()["methods"]
+        assert all(16 <= method["max_size"] <= 8192 for method in methods.values())
+        # The limit follows the memory free; with tiles, 3 GB is enough for 4096 px by every method.
+        sizes = {}
+        for gigabytes in (1.2, 3):
+            monkeypatch.setattr(painterly.memory, "available_memory", lambda free=gigabytes: int(free * 1024**3))
+            sizes[gigabytes] = {name: m["max_size"] for name, m in client.get("/api/models").json()["methods"].items()}
+        assert all(sizes[3][name] >= 4096 for name in ("adain", "wct", "optimize"))
+        assert all(512 <= sizes[1.2][name] < sizes[3][name] for name in ("adain", "wct", "optimize"))
+
+    def test_enlarged_and_bounded_results_are_noted(self, make_client) -> None:  # type: ignore[no-untyped-def]
+        client = make_client(workers=0, max_size=40)
+        enlarged = client.post("/api/jobs", files=job_files(), data={"method": "adain", "settings": '{"size": 128}'})
+        assert enlarged.status_code == 422  # over this server's 40 px
+        bounded = client.post("/api/jobs", files=job_files(photo=png_bytes(make_photo(80, 60))),
+                              data={"method": "adain"}).json()  # fmt: skip
+        assert bounded["settings"]["size"] == 40 and "limit" in bounded["notes"][0]
+        small = client.post("/api/jobs", files=job_files(photo=png_bytes(make_photo(20, 16))),
+                            data={"method": "adain", "settings": '{"size": 40}'}).json()  # fmt: skip
+        assert small["notes"] == ["the result is enlarged 2.0× from the photo's 20×16"]
+        assert client.get(f"/api/jobs/{small['id']}").json()["notes"] == small["notes"]
+
     def test_page_and_openapi(self, client) -> None:  # type: ignore[no-untyped-def]
         assert "<form" in client.get("/").text
         assert client.get("/docs").status_code == 200
@@ -187,3 +213,26 @@ class TestLoadedOnce:
             ids.append(response.json()["id"])
         assert [wait_for(client, job_id)["state"] for job_id in ids] == ["done"] * 3
         assert loads == ["cliff_walk"]
+
+
+def test_a_database_from_before_notes_still_opens(tmp_path: Path) -> None:
+    import sqlite3
+
+    from painterly.service.store import JobStore
+
+    database = tmp_path / "jobs.sqlite3"
+    old = sqlite3.connect(database)
+    old.executescript(
+        "CREATE TABLE jobs (id TEXT PRIMARY KEY, state TEXT NOT NULL, method TEXT NOT NULL, settings TEXT NOT NULL,"
+        " style_weights TEXT, style_count INTEGER NOT NULL, created REAL NOT NULL, started REAL, finished REAL,"
+        " progress REAL NOT NULL DEFAULT 0, stage TEXT NOT NULL DEFAULT '', error TEXT,"
+        " attempts INTEGER NOT NULL DEFAULT 0);"
+        "INSERT INTO jobs (id, state, method, settings, style_count, created)"
+        " VALUES ('a', 'done', 'adain', '{}', 1, 0);"
+    )
+    old.commit()
+    old.close()
+    store = JobStore(database, tmp_path / "jobs")
+    job = store.get("a")
+    assert job is not None and job.notes == [] and job.state == "done"
+    store.close()

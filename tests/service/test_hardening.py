@@ -232,7 +232,7 @@ class TestJsonErrors:
             ("optimize", {"size": "big"}, "size", "size: 'big' is not a valid int"),
             ("optimize", {"style_layers": "relu1_1"}, None, None),  # one layer, not seven letters
             ("optimize", {"steps": [1, "x"]}, "steps", "not a valid int"),
-            ("optimize", {"size": None}, "size", "null is not allowed"),
+            ("optimize", {"content_weight": None}, "content_weight", "null is not allowed"),
             ("optimize", {"weights": "/etc/passwd"}, "weights", "unknown name"),
             ("feedforward", {"model": "quartet", "blend": "9:1"}, "blend", "out of range"),
             ("feedforward", {"model": "nope"}, "model", "unknown name 'nope'"),

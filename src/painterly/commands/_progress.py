@@ -51,7 +51,7 @@ class ProgressBar:
             layout = "{desc} {percentage:3.0f}%|{bar}| {elapsed}<{remaining}{postfix}"
             self.bar = tqdm(total=100_000, bar_format=layout, file=sys.stderr, dynamic_ncols=True, leave=True)
         self.bar.set_description(event.stage, refresh=False)
-        postfix = {"step": f"{event.step}/{event.total}"}
+        postfix = {"step": f"{event.step}/{event.total}"} if event.total > 1 else {}
         if "total" in event.losses:
             postfix["loss"] = f"{event.losses['total']:.4g}"
         self.bar.set_postfix(postfix, refresh=event.step == event.total)

@@ -41,6 +41,10 @@ def _full_precision(tensor: torch.Tensor) -> torch.Tensor:
     return tensor.float() if tensor.dtype in (torch.bfloat16, torch.float16) else tensor
 
 
+def _weighted_sum(statistics: Sequence[tuple[torch.Tensor, ...]], weights: Sequence[float]) -> tuple[torch.Tensor, ...]:
+    return tuple(sum(w * parts[i] for w, parts in zip(weights, statistics)) for i in range(len(statistics[0])))  # type: ignore[misc]
+
+
 class ContentLoss(nn.Module):
     """MSE to fixed target features.
 
@@ -77,8 +81,16 @@ class GramLoss(nn.Module):
     def from_features(cls, features: Sequence[torch.Tensor], weights: Sequence[float] | None = None) -> GramLoss:
         """Target = Σᵢ αᵢ Gram(featuresᵢ); each item may have its own spatial size."""
         alphas = normalize_weights(weights, len(features))
-        grams = [_full_precision(F.gram_matrix(f)).mean(0, keepdim=True) for f in features]
-        return cls(sum(a * gram for a, gram in zip(alphas, grams)))  # type: ignore[arg-type]
+        return cls.from_statistics(_weighted_sum([cls.statistics(f) for f in features], alphas))
+
+    @staticmethod
+    def statistics(features: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """What the target is made of; a weighted sum of these is the target of a mixture (or of tiles)."""
+        return (_full_precision(F.gram_matrix(features)).mean(0, keepdim=True),)
+
+    @classmethod
+    def from_statistics(cls, statistics: tuple[torch.Tensor, ...]) -> GramLoss:
+        return cls(statistics[0])
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         return F.gram_loss(input, self.target)
@@ -104,10 +116,16 @@ class WassersteinLoss(nn.Module):
     @classmethod
     def from_features(cls, features: Sequence[torch.Tensor], weights: Sequence[float] | None = None) -> WassersteinLoss:
         alphas = normalize_weights(weights, len(features))
-        stats = [F.feature_mean_covariance(_full_precision(f)) for f in features]
-        mean = sum(a * m.mean(0, keepdim=True) for a, (m, _) in zip(alphas, stats))
-        covariance = sum(a * c.mean(0, keepdim=True) for a, (_, c) in zip(alphas, stats))
-        return cls(mean, covariance)  # type: ignore[arg-type]
+        return cls.from_statistics(_weighted_sum([cls.statistics(f) for f in features], alphas))
+
+    @staticmethod
+    def statistics(features: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        mean, covariance = F.feature_mean_covariance(_full_precision(features))
+        return mean.mean(0, keepdim=True), covariance.mean(0, keepdim=True)
+
+    @classmethod
+    def from_statistics(cls, statistics: tuple[torch.Tensor, ...]) -> WassersteinLoss:
+        return cls(*statistics)
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         return F.wasserstein_loss(input, self.mean, self.covariance_sqrt, self.trace)

@@ -16,7 +16,8 @@ from torch import nn
 from ..encoders.vgg import VGG19Encoder, check_layers
 from ..errors import ArgumentError
 from ..precision import encoder_autocast
-from .modules import ContentLoss, GramLoss, TVLoss, WassersteinLoss
+from ..tiling import Box, shifted_partition
+from .modules import ContentLoss, GramLoss, TVLoss, WassersteinLoss, normalize_weights
 
 __all__ = ["STYLE_LOSSES", "PerceptualLoss", "StyleLossKind"]
 
@@ -82,20 +83,41 @@ class PerceptualLoss(nn.Module):
         self.layers = list(dict.fromkeys([*self.content_layers, *self.style_layers]))
 
     @torch.no_grad()
-    def set_content(self, image: torch.Tensor) -> None:
-        """Fix the content targets from ``image`` ``(B, 3, H, W)``."""
+    def set_content(self, image: torch.Tensor, *, keep_scale: bool = False) -> None:
+        """Fix the content targets from ``image`` ``(B, 3, H, W)``.
+
+        ``keep_scale``: keep each layer's normalization from an earlier call (tiles of one image are
+        measured against the whole image's scale, not each their own).
+        """
         features = self._encode(image, list(self.content_layers))
         for layer, target in features.items():
             self.content_terms[layer] = ContentLoss(target)
-            self._scales[f"content:{layer}"] = float(target.square().mean().clamp_min(1e-12))
+            if not (keep_scale and f"content:{layer}" in self._scales):
+                self._scales[f"content:{layer}"] = float(target.square().mean().clamp_min(1e-12))
 
     @torch.no_grad()
-    def set_styles(self, images: Sequence[torch.Tensor], weights: Sequence[float] | None = None) -> None:
-        """Fix the style targets from one or more images, mixed with weights αᵢ (normalized to sum 1)."""
-        per_image = [self._encode(image, list(self.style_layers)) for image in images]
+    def set_styles(self, images: Sequence[torch.Tensor], weights: Sequence[float] | None = None, *,
+                   tile: int | None = None) -> None:  # fmt: skip
+        """Fix the style targets from one or more images, mixed with weights αᵢ (normalized to sum 1).
+
+        ``tile``: analyse images larger than this in non-overlapping tiles, one at a time (bounded
+        memory for print sizes); each target is then the area-weighted mean of its tiles' statistics.
+        """
         style_class = _STYLE_CLASSES[self.style_loss]
+        alphas = normalize_weights(weights, len(images))
+        mixed: dict[str, tuple[torch.Tensor, ...]] = {}
+        for alpha, image in zip(alphas, images):
+            height, width = image.shape[-2:]
+            fits = tile is None or max(height, width) <= tile
+            boxes = [Box(0, 0, height, width)] if fits else shifted_partition(height, width, tile, 0)  # type: ignore[arg-type]
+            for box in boxes:
+                share = alpha * (box.bottom - box.top) * (box.right - box.left) / (height * width)
+                features = self._encode(box.of(image), list(self.style_layers))
+                for layer in self.style_layers:
+                    parts = tuple(share * part for part in style_class.statistics(features[layer]))
+                    mixed[layer] = parts if layer not in mixed else tuple(a + b for a, b in zip(mixed[layer], parts))
         for layer in self.style_layers:
-            term = style_class.from_features([features[layer] for features in per_image], weights)
+            term = style_class.from_statistics(mixed[layer])
             self.style_terms[layer] = term
             self._scales[f"style:{layer}"] = _target_scale(term)
 

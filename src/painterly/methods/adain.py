@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..transforms import adain_statistics, adaptive_instance_norm
+from ..transforms import adain_content_statistics, adain_statistics, adaptive_instance_norm
 from ._encoder_decoder import BUNDLED_DECODER, EncoderDecoderSettings, EncoderDecoderStylizer, decoder_path
 from ._encoder_decoder import region_weights as region_weights
 from .base import register_method
@@ -36,3 +36,4 @@ class AdaINStylizer(EncoderDecoderStylizer):
     summary = "AdaIN arbitrary style: any painting, one pass, under a second per 512 px image on 2 cores"
     transform = staticmethod(adaptive_instance_norm)
     statistics = staticmethod(adain_statistics)
+    content_statistics = staticmethod(adain_content_statistics)

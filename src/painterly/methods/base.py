@@ -17,6 +17,7 @@ import abc
 import copy
 import dataclasses
 import hashlib
+import logging
 import pkgutil
 import threading
 import time
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import torch
+import torch.nn.functional as F
 
 from .. import color
 from .._settings import setting_fields
@@ -38,6 +40,9 @@ from ..memory import check_memory
 from ..padding import crop_to, pad_to_multiple
 from ..progress import Cancelled as Cancelled
 from ..progress import ProgressCallback, ProgressEvent
+from ..tiling import DEFAULT_OVERLAP, THUMBNAIL_SIDE, TILE_BUDGET, Box, blend_tiles, plan_tiles, thumbnail, tile_side
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "Cancelled",
@@ -82,14 +87,21 @@ class PreparedStyles:
     weights: tuple[float, ...]
 
 
+MIN_TILE = 64  # one-pass methods further need more than twice their overlap (checked by tile_size)
+
+
 @dataclass(frozen=True)
 class CommonSettings:
     """Per-call settings every method shares; each method's settings dataclass extends this one."""
 
     strength: float = 1.0  # style strength: 0 returns the photo, 1 the method's full style
     preserve_color: color.ColorMode = "none"  # keep the photo's colours: luminance or histogram
+    tile: int = 0  # tile side in px for results too large to run whole (0: from free memory; -1: never tile)
 
     def __post_init__(self) -> None:
+        if not (isinstance(self.tile, int) and (self.tile in (0, -1) or self.tile >= MIN_TILE)):
+            raise ArgumentError(f"tile must be 0 (automatic), -1 (never) or ≥ {MIN_TILE} px, got {self.tile!r}",
+                                name="tile")  # fmt: skip
         if not (isinstance(self.strength, (int, float)) and 0.0 <= self.strength <= 1.0):
             raise ArgumentError(f"strength must be within 0..1, got {self.strength!r}", name="strength")
         if self.preserve_color not in color.COLOR_MODES:
@@ -97,6 +109,9 @@ class CommonSettings:
                 f"preserve_color must be one of {', '.join(color.COLOR_MODES)}, got {self.preserve_color!r}",
                 name="preserve_color",
             )
+
+
+FULL_SIZE_BYTES = 64.0  # bytes per result pixel a tiled run keeps whole: photo, output, weights, copies
 
 
 def _tensor_key(tensor: torch.Tensor) -> str:
@@ -145,6 +160,9 @@ class Stylizer(abc.ABC):
     supports_masks: ClassVar[bool] = False  # per-pixel style maps
     maps_strength: ClassVar[bool] = False  # the core turns ``strength`` into its own knob (else: a pixel blend)
     batched: ClassVar[bool] = True  # the core takes several photos in one call (else: one at a time)
+    tiles: ClassVar[bool] = False  # the core can run tile by tile with global statistics frozen (one-pass methods)
+    tile_overlap: ClassVar[int] = DEFAULT_OVERLAP  # px neighbouring tiles share: about the core's receptive field
+    thumbnail_side: ClassVar[int] = THUMBNAIL_SIDE  # long side at which tiles' global statistics are taken
 
     def __init__(self, settings: Any = None, *, device: torch.device | str = "cpu") -> None:
         self.settings = settings if settings is not None else self.Settings()
@@ -201,6 +219,16 @@ class Stylizer(abc.ABC):
         return fit_long_side(width, height, size) if size else (width, height)
 
     @classmethod
+    def enlargement(cls, settings: Any, width: int, height: int) -> float:
+        """How many times larger (long side) the result is than the photo; 1.0 when it is not larger.
+
+        Enlarging adds no detail; it is done when asked for (a ``size`` above the photo's) but never
+        silently: the pipeline logs a warning and a PIL result records ``info["enlarged_from"]``.
+        """
+        out_width, out_height = cls.result_size(settings, width, height)
+        return max(1.0, max(out_width, out_height) / max(width, height))
+
+    @classmethod
     def check_fits(cls, settings: Any, width: int, height: int) -> None:
         """Refuse, before any work, a result that would not fit in the memory available now.
 
@@ -209,7 +237,31 @@ class Stylizer(abc.ABC):
         """
         out_width, out_height = cls.result_size(settings, width, height)
         what = f"a {out_width}×{out_height} result with method {cls.name}"
-        check_memory(what, out_width * out_height, cls.bytes_per_pixel)
+        check_memory(what, out_width * out_height, cls.peak_bytes_per_pixel(settings, out_width, out_height))
+
+    @classmethod
+    def tile_size(cls, settings: Any, width: int, height: int) -> int | None:
+        """The tile side for a result of this size, or None to run it whole (it fits, or tiling is off)."""
+        if not cls.tiles or settings.tile < 0:
+            return None
+        if settings.tile:
+            if settings.tile <= 2 * cls.tile_overlap:
+                raise ArgumentError(f"tile {settings.tile} px is too small for method {cls.name}: give more than "
+                                    f"{2 * cls.tile_overlap} px (twice its tile overlap), or 0 for automatic",
+                                    name="tile")  # fmt: skip
+            return settings.tile if max(width, height) > settings.tile else None
+        if width * height * cls.bytes_per_pixel <= TILE_BUDGET:
+            return None
+        return tile_side(cls.bytes_per_pixel, multiple=max(8, cls.pad_multiple))
+
+    @classmethod
+    def peak_bytes_per_pixel(cls, settings: Any, width: int, height: int) -> float:
+        """Peak memory per result pixel: the method's own when run whole; whole-image buffers plus one tile's
+        work spread over the image when tiled."""
+        side = cls.tile_size(settings, width, height)
+        if side is None:
+            return cls.bytes_per_pixel
+        return FULL_SIZE_BYTES + cls.bytes_per_pixel * min(1.0, side * side / (width * height))
 
     @classmethod
     def total_steps(cls, settings: Any) -> int:
@@ -278,7 +330,11 @@ class Stylizer(abc.ABC):
         prepared = self.prepare_styles(styles, style_weights)
         stylizer.check_fits(stylizer.settings, batch.shape[-1], batch.shape[-2])
         result = stylizer.stylize_tensor(batch, prepared, init=init, masks=masks, callback=callback)
-        return from_batch(result, output)
+        converted = from_batch(result, output)
+        if output == "pil" and stylizer.enlargement(stylizer.settings, batch.shape[-1], batch.shape[-2]) > 1:
+            for image in converted if isinstance(converted, list) else [converted]:
+                image.info["enlarged_from"] = f"{batch.shape[-1]}x{batch.shape[-2]}"
+        return converted
 
     def stylize(
         self,
@@ -304,6 +360,10 @@ class Stylizer(abc.ABC):
         settings = self.settings
         photos = photos.to(self.device)
         width, height = self.result_size(settings, photos.shape[-1], photos.shape[-2])
+        factor = self.enlargement(settings, photos.shape[-1], photos.shape[-2])
+        if factor > 1:
+            logger.warning("the photo is %d×%d and the result %d×%d: enlarged %.1f× (size original keeps the photo's "
+                           "size)", photos.shape[-1], photos.shape[-2], width, height, factor)  # fmt: skip
         photos = resize_tensor(photos, (height, width))
         progress = Progress(callback, photos.shape[0], self.total_steps(settings))
         masks = masks if masks is not None else self._default_masks(photos, self._style_count(styles))
@@ -331,7 +391,13 @@ class Stylizer(abc.ABC):
         padded = pad_to_multiple(content, self.pad_multiple, minimum=self.pad_minimum)
         extra = {"init": _padded_like(init, size, padded, self.pad_multiple, self.pad_minimum),
                  "masks": _padded_like(masks, size, padded, self.pad_multiple, self.pad_minimum)}  # fmt: skip
-        output = crop_to(self._run(padded, style_images, list(styles.weights), progress=progress, **extra), content)
+        weights = list(styles.weights)
+        side = self.tile_size(self.settings, padded.shape[-1], padded.shape[-2])
+        if side is None:
+            output = self._run(padded, style_images, weights, progress=progress, **extra)
+        else:
+            output = self._run_tiled(padded, style_images, weights, extra["masks"], progress, side)
+        output = self._finish(crop_to(output, content), style_images, weights, masks)
         if mode == "luminance":
             output = color.restore_chroma(output, photos)
         elif mode == "histogram" and not self.needs_style_images:
@@ -339,6 +405,36 @@ class Stylizer(abc.ABC):
         strength = self.settings.strength
         if strength < 1 and not self.maps_strength:
             output = strength * output + (1 - strength) * photos
+        return output
+
+    def _run_tiled(self, content: torch.Tensor, styles: list[StyleImage], weights: list[float],
+                   masks: torch.Tensor | None, progress: Progress, side: int) -> torch.Tensor:  # fmt: skip
+        """``_run`` tile by tile, with the statistics the core normalizes by taken once from a thumbnail."""
+        multiple, minimum = max(8, self.pad_multiple), self.pad_minimum
+        small = thumbnail(content, side=self.thumbnail_side, multiple=multiple, minimum=minimum)
+        small_masks = None if masks is None else F.interpolate(masks, size=small.shape[-2:], mode="bilinear",
+                                                                 align_corners=False, antialias=True)  # fmt: skip
+        frozen = self._global_statistics(small, styles, weights, small_masks)
+        quiet = Progress(None, 1, 1)
+
+        def run(tile: torch.Tensor, box: Box) -> torch.Tensor:
+            tile_masks = None if masks is None else box.of(masks)
+            return self._run(tile, styles, weights, init=None, masks=tile_masks, progress=quiet, frozen=frozen)
+
+        def on_tile(done: int, count: int) -> None:
+            progress.report(f"{self.name}: tile {done}/{count}", int(done == count), done / count)
+
+        boxes = plan_tiles(content.shape[-2], content.shape[-1], side, self.tile_overlap, multiple)
+        return blend_tiles(content, run, boxes, overlap=self.tile_overlap, on_tile=on_tile)
+
+    def _global_statistics(self, thumbnail: torch.Tensor, styles: list[StyleImage], weights: list[float],
+                           masks: torch.Tensor | None) -> Any:  # fmt: skip
+        """What the core normalizes by over the whole image, measured on its thumbnail (methods with ``tiles``)."""
+        raise NotImplementedError(f"method {self.name} does not run in tiles")
+
+    def _finish(self, output: torch.Tensor, styles: list[StyleImage], weights: list[float],
+                masks: torch.Tensor | None) -> torch.Tensor:  # fmt: skip
+        """A last step on the whole result (after tiles are joined); nothing by default."""
         return output
 
     def _style_count(self, styles: PreparedStyles) -> int:
@@ -369,8 +465,12 @@ class Stylizer(abc.ABC):
 
     @abc.abstractmethod
     def _run(self, content: torch.Tensor, styles: list[StyleImage], weights: list[float], *,
-             init: torch.Tensor | None, masks: torch.Tensor | None, progress: Progress) -> torch.Tensor:  # fmt: skip
-        """The method itself: padded ``(B, 3, H, W)`` content → same-size result, reporting to ``progress``."""
+             init: torch.Tensor | None, masks: torch.Tensor | None, progress: Progress,
+             frozen: Any = None) -> torch.Tensor:  # fmt: skip
+        """The method itself: padded ``(B, 3, H, W)`` content → same-size result, reporting to ``progress``.
+
+        ``frozen``: for a tile, ``_global_statistics`` of the whole image, to use instead of the tile's own.
+        """
 
 
 def _part(tensor: torch.Tensor | None, group: slice) -> torch.Tensor | None:

@@ -17,6 +17,7 @@ from typing import Literal
 
 import torch
 
+from .. import memory
 from .._settings import role
 from ..encoders import get_encoder
 from ..encoders.vgg import POOLINGS, Pooling, VGG19Encoder, check_layers, deepest
@@ -25,6 +26,7 @@ from ..image_io import MIN_SIDE, fit_long_side, image_to_tensor, load_image, res
 from ..losses.perceptual import STYLE_LOSSES, PerceptualLoss, StyleLossKind
 from ..padding import crop_to, pad_to_multiple
 from ..precision import PRECISIONS, Precision, resolve_precision
+from ..tiling import Box, shifted_partition, thumbnail, tile_side
 from ..weights import DEFAULT_VGG19
 from .base import CommonSettings, PreparedStyles, Progress, StyleImage, Stylizer, register_method
 
@@ -54,6 +56,14 @@ QUALITY_PRESETS: dict[Quality, Schedule] = {
     "high": Schedule(scales=(0.25, 0.5, 0.71, 1.0), steps=(150, 100, 60, 40)),
 }
 QUALITIES: tuple[Quality, ...] = tuple(QUALITY_PRESETS)
+# A scale whose whole-image optimization would take more than this (or than the memory free) is optimized in
+# tiles (with Adam: its state is 2 numbers per pixel, L-BFGS's history 100, and the objective moves a little
+# with the tile grid).
+WHOLE_BUDGET = 4 * 1024**3
+TILE_WORK_BUDGET = 1024**3  # one tile's forward and backward pass
+TILE_BYTES_PER_PIXEL = 1800.0  # measured forward + backward to relu5_1, without L-BFGS's history
+TILED_STATE_BYTES = 100.0  # per pixel kept whole at a tiled scale: image, gradient, Adam's two moments, the photo
+TILED_LEARNING_RATE = 0.01  # Adam's step at tiled scales, which start from the upsampled previous scale
 ONE_PASS_STARTS = ("adain", "wct")  # methods whose result can start the optimization (--init adain)
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
@@ -66,7 +76,7 @@ class OptimizeSettings(CommonSettings):
     """
 
     quality: Quality = "normal"  # preset that picks scales and steps; --scales/--steps override it
-    size: int = role(512, "size")  # long side of the result in pixels
+    size: int | None = role(512, "size")  # long side of the result in px; none or "original": the photo's own
     scales: tuple[float, ...] | None = None  # coarse-to-fine long sides as fractions of size, ending at 1.0
     steps: tuple[int, ...] | None = None  # iterations per scale (one value: the same at every scale)
     optimizer: OptimizerKind = "lbfgs"  # L-BFGS converges in far fewer steps; Adam uses less memory
@@ -96,7 +106,7 @@ class OptimizeSettings(CommonSettings):
         _check_choice("style_loss", self.style_loss, STYLE_LOSSES)
         _check_choice("pooling", self.pooling, POOLINGS)
         _check_choice("precision", self.precision, PRECISIONS)
-        if not isinstance(self.size, int) or self.size < MIN_SIDE:
+        if self.size is not None and (not isinstance(self.size, int) or self.size < MIN_SIDE):
             raise ArgumentError(f"size must be an integer ≥ {MIN_SIDE}, got {self.size!r}", name="size")
         for name in ("content_weight", "style_weight", "tv_weight"):
             _check_non_negative(name, getattr(self, name))
@@ -195,8 +205,29 @@ class OptimizeStylizer(Stylizer):
     def total_steps(cls, settings: OptimizeSettings) -> int:
         return sum(settings.schedule().steps)
 
+    @classmethod
+    def scale_tile_side(cls, settings: OptimizeSettings, width: int, height: int) -> int | None:
+        """Tile side for optimizing a ``width`` × ``height`` scale, or None to optimize it whole."""
+        if settings.tile < 0:
+            return None
+        if settings.tile:
+            return settings.tile if max(width, height) > settings.tile else None
+        # Whole while it fits both the budget and the memory free now (after the whole-image state).
+        free = memory.available_memory() - memory.BASE_BYTES - width * height * TILED_STATE_BYTES
+        if width * height * cls.bytes_per_pixel <= min(WHOLE_BUDGET, free):
+            return None
+        return tile_side(TILE_BYTES_PER_PIXEL, budget=TILE_WORK_BUDGET)
+
+    @classmethod
+    def peak_bytes_per_pixel(cls, settings: OptimizeSettings, width: int, height: int) -> float:
+        side = cls.scale_tile_side(settings, width, height)
+        if side is None:
+            return cls.bytes_per_pixel
+        return TILED_STATE_BYTES + TILE_BYTES_PER_PIXEL * min(1.0, side * side / (width * height))
+
     def _run(self, content: torch.Tensor, styles: list[StyleImage], weights: list[float], *,
-             init: torch.Tensor | None, masks: torch.Tensor | None, progress: Progress) -> torch.Tensor:  # fmt: skip
+             init: torch.Tensor | None, masks: torch.Tensor | None, progress: Progress,
+             frozen: object = None) -> torch.Tensor:  # fmt: skip
         """Optimize the pixels scale by scale; reports each iteration."""
         return _Run(self, content, [style.image for style in styles], weights, init, progress).execute()
 
@@ -250,22 +281,69 @@ class _Run:
             height, width = self._scale_size(fraction)
             content = resize_tensor(self.content, (height, width))
             image = self._initial(content) if image is None else resize_tensor(image, (height, width))
+            stage = f"scale {index + 1}/{len(self.schedule.scales)} ({max(height, width)} px)"
+            side = OptimizeStylizer.scale_tile_side(self.settings, width, height)
+            if side is not None:
+                image = self._optimize_tiled(image, content, steps, stage, side)
+                continue
             # A thin photo (a 100:1 panorama) is padded to VGG's minimum side for the optimization and
             # cropped back, so the result keeps the photo's shape.
             self._set_targets(pad_to_multiple(content, 1, minimum=MIN_SIDE))
-            stage = f"scale {index + 1}/{len(self.schedule.scales)} ({max(height, width)} px)"
             image = crop_to(self._optimize(pad_to_multiple(image, 1, minimum=MIN_SIDE), steps, stage), content)
         assert image is not None
         return image
 
+    def _optimize_tiled(self, image: torch.Tensor, content: torch.Tensor, steps: int, stage: str, side: int
+                        ) -> torch.Tensor:  # fmt: skip
+        """Optimize a scale too large to run whole: each step sums the gradients of non-overlapping tiles
+        (each against the same global style targets and the whole photo's content scale), on a grid that
+        shifts at every step so no tile border stays in one place; then one Adam step on the whole image."""
+        self._set_targets(thumbnail(content, side=side), long_side=max(content.shape[-2:]), tile=side)
+        pixels = image.detach()  # updated in place: a 16 MP scale keeps no second copy
+        pixels.grad = torch.zeros_like(pixels)
+        rate = self.settings.learning_rate if self.settings.optimizer == "adam" and self.settings.learning_rate \
+            else TILED_LEARNING_RATE  # fmt: skip
+        optimizer = torch.optim.Adam([pixels], lr=rate)
+        height, width = pixels.shape[-2:]
+        for step in range(steps):
+            pixels.grad.zero_()
+            boxes = shifted_partition(height, width, side, step)
+            sums: dict[str, float] = {}
+            for number, box in enumerate(boxes, start=1):
+                share = (box.bottom - box.top) * (box.right - box.left) / (height * width)
+                for name, value in self._tile_gradient(pixels, content, box, share).items():
+                    sums[name] = sums.get(name, 0.0) + share * value
+                self.work_done += self.step_costs[self.scale_index] * share
+                last = number == len(boxes)
+                self.done += int(last)
+                self._report(pixels, f"{stage}, tile {number}/{len(boxes)}", sums if last else {}, with_preview=last)
+            optimizer.step()
+            with torch.no_grad():
+                pixels.clamp_(0, 1)
+        return pixels.detach()
+
+    def _tile_gradient(self, pixels: torch.Tensor, content: torch.Tensor, box: Box, share: float
+                       ) -> dict[str, float]:  # fmt: skip
+        """Add one tile's share of the loss gradient into ``pixels.grad``; returns the tile's losses."""
+        self.loss.set_content(box.of(content), keep_scale=True)
+        tile = box.of(pixels).detach().requires_grad_(True)
+        total, parts = self.loss(tile)
+        (total * share).backward()
+        loss = float(total.detach())
+        assert tile.grad is not None and pixels.grad is not None
+        box.of(pixels.grad).add_(tile.grad)
+        del tile, total
+        memory.release_freed()  # tiles of varying sizes fragment the heap (see memory.release_freed)
+        return {"total": loss, **parts}
+
     def _scale_size(self, fraction: float) -> tuple[int, int]:
-        long_side = max(MIN_SIDE, round(self.settings.size * fraction))
+        long_side = max(MIN_SIDE, round(max(self.content.shape[-2:]) * fraction))
         width, height = fit_long_side(self.content.shape[-1], self.content.shape[-2], long_side)
         return height, width
 
     def _initial(self, content: torch.Tensor) -> torch.Tensor:
         if self.init is not None:  # a start image handed in (the previous video frame, a one-pass result)
-            return resize_tensor(self.init.to(content), tuple(content.shape[-2:]))  # type: ignore[arg-type]
+            return resize_tensor(self.init.to(content), tuple(content.shape[-2:])).clone()  # type: ignore[arg-type]
         init = self.settings.init
         if init == "content":
             return content.clone()
@@ -282,16 +360,20 @@ class _Run:
         start = image_to_tensor(load_image(path, label="init image"), device=self.device)
         return resize_tensor(start, tuple(content.shape[-2:]))  # type: ignore[arg-type]
 
-    def _set_targets(self, content: torch.Tensor) -> None:
-        """Content and mixed style targets for this scale, computed once and kept for every step."""
+    def _set_targets(self, content: torch.Tensor, *, long_side: int | None = None, tile: int | None = None) -> None:
+        """Content and mixed style targets for this scale, computed once and kept for every step.
+
+        ``long_side``: the scale's (when ``content`` is a thumbnail of it); ``tile``: analyse the
+        styles in tiles of this side, so a painting enlarged to a print size fits in memory.
+        """
         s = self.settings
-        long_side = max(MIN_SIDE, round(max(content.shape[-2:]) * s.style_scale))
+        long_side = max(MIN_SIDE, round((long_side or max(content.shape[-2:])) * s.style_scale))
         styles = []
         for style in self.styles:
             width, height = fit_long_side(style.shape[-1], style.shape[-2], long_side)
             styles.append(resize_tensor(style, (max(height, MIN_SIDE), max(width, MIN_SIDE))))
         self.loss.set_content(content)
-        self.loss.set_styles(styles, self.alphas)
+        self.loss.set_styles(styles, self.alphas, tile=tile)
 
     def _optimize(self, image: torch.Tensor, steps: int, stage: str) -> torch.Tensor:
         pixels = image.detach().clone().contiguous().requires_grad_(True)
@@ -327,8 +409,9 @@ class _Run:
         self._report(pixels, stage, {"total": float(total.detach()), **parts})
         return total
 
-    def _report(self, pixels: torch.Tensor, stage: str, losses: dict[str, float]) -> None:
+    def _report(self, pixels: torch.Tensor, stage: str, losses: dict[str, float], *, with_preview: bool = True
+                ) -> None:  # fmt: skip
         every = self.settings.save_every
-        preview = tensor_to_image(pixels) if every and self.done % every == 0 else None
+        preview = tensor_to_image(pixels) if with_preview and every and self.done % every == 0 else None
         fraction = min(1.0, self.work_done) if self.done < self.total else 1.0
         self.progress.report(stage, self.done, fraction, losses, preview)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..transforms import wct, wct_statistics
+from ..transforms import wct, wct_content_statistics, wct_statistics
 from ._encoder_decoder import EncoderDecoderSettings, EncoderDecoderStylizer
 from .base import register_method
 
@@ -33,3 +33,4 @@ class WCTStylizer(EncoderDecoderStylizer):
     summary = "WCT arbitrary style: matches feature covariances, not only means and spreads; about adain's speed"
     transform = staticmethod(wct)
     statistics = staticmethod(wct_statistics)
+    content_statistics = staticmethod(wct_content_statistics)

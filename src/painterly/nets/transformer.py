@@ -9,6 +9,9 @@ resolution and the bulk runs at H/4. Upsampling is pixel-shuffle of a convolutio
 checkerboard artefacts. Normalization is conditional instance norm (Dumoulin et al. 2017):
 one set of scale/shift parameters per style, so one network holds N styles and blends them
 by mixing those parameters.
+
+For tiles of a large photo, the instance norms can use statistics recorded on a thumbnail of
+the whole photo (``NormStatistics``) instead of each tile's own, so the tiles agree.
 """
 
 from __future__ import annotations
@@ -16,7 +19,34 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["ConditionalInstanceNorm", "StyleNet"]
+__all__ = ["ConditionalInstanceNorm", "NormStatistics", "StyleNet"]
+
+_EPS = 1e-5  # nn.InstanceNorm2d's
+
+
+class NormStatistics:
+    """Instance-norm means and variances recorded on one image, replayed on others (its tiles).
+
+    A fresh object records: each norm, in network order, normalizes by its input's own statistics
+    and keeps them. ``replay()`` gives a reader that hands them back in the same order.
+    """
+
+    def __init__(self, values: list[tuple[torch.Tensor, torch.Tensor]] | None = None) -> None:
+        self.recording = values is None
+        self.values: list[tuple[torch.Tensor, torch.Tensor]] = [] if values is None else values
+        self.cursor = 0
+
+    def replay(self) -> NormStatistics:
+        return NormStatistics(self.values)
+
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        if self.recording:
+            variance, mean = torch.var_mean(x.float(), dim=(2, 3), keepdim=True, unbiased=False)
+            self.values.append((mean, variance))
+        else:
+            mean, variance = self.values[self.cursor]
+            self.cursor += 1
+        return (x.float() - mean) * torch.rsqrt(variance + _EPS)  # float32, as instance norm gives under autocast
 
 
 class ConditionalInstanceNorm(nn.Module):
@@ -32,10 +62,11 @@ class ConditionalInstanceNorm(nn.Module):
         self.scale = nn.Parameter(torch.ones(styles, channels))
         self.shift = nn.Parameter(torch.zeros(styles, channels))
 
-    def forward(self, x: torch.Tensor, style_weights: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, style_weights: torch.Tensor, norms: NormStatistics | None = None
+                ) -> torch.Tensor:  # fmt: skip
         scale = (style_weights @ self.scale)[..., None, None]
         shift = (style_weights @ self.shift)[..., None, None]
-        return self.norm(x) * scale + shift
+        return (self.norm(x) if norms is None else norms.normalize(x)) * scale + shift
 
 
 class _ConvNorm(nn.Module):
@@ -45,8 +76,9 @@ class _ConvNorm(nn.Module):
         self.norm = ConditionalInstanceNorm(out_channels, styles)
         self.relu = relu
 
-    def forward(self, x: torch.Tensor, style_weights: torch.Tensor) -> torch.Tensor:
-        x = self.norm(self.conv(x), style_weights)
+    def forward(self, x: torch.Tensor, style_weights: torch.Tensor, norms: NormStatistics | None = None
+                ) -> torch.Tensor:  # fmt: skip
+        x = self.norm(self.conv(x), style_weights, norms)
         return torch.relu(x) if self.relu else x
 
 
@@ -56,8 +88,9 @@ class _Residual(nn.Module):
         self.first = _ConvNorm(channels, channels, styles)
         self.second = _ConvNorm(channels, channels, styles, relu=False)
 
-    def forward(self, x: torch.Tensor, style_weights: torch.Tensor) -> torch.Tensor:
-        return x + self.second(self.first(x, style_weights), style_weights)
+    def forward(self, x: torch.Tensor, style_weights: torch.Tensor, norms: NormStatistics | None = None
+                ) -> torch.Tensor:  # fmt: skip
+        return x + self.second(self.first(x, style_weights, norms), style_weights, norms)
 
 
 class StyleNet(nn.Module):
@@ -88,12 +121,14 @@ class StyleNet(nn.Module):
         self.head = nn.Conv2d(width, 12, 3, padding=1)  # then shuffle: H/2 → H, 3 channels
         self.shuffle = nn.PixelShuffle(2)
 
-    def forward(self, image: torch.Tensor, style_weights: torch.Tensor) -> torch.Tensor:
-        x = self.stem(self.unshuffle(image), style_weights)
-        x = self.down(x, style_weights)
+    def forward(self, image: torch.Tensor, style_weights: torch.Tensor, norms: NormStatistics | None = None
+                ) -> torch.Tensor:  # fmt: skip
+        """``norms``: record the instance-norm statistics (a new ``NormStatistics``) or replay recorded ones."""
+        x = self.stem(self.unshuffle(image), style_weights, norms)
+        x = self.down(x, style_weights, norms)
         for block in self.residuals:
-            x = block(x, style_weights)
-        x = torch.relu(self.up_norm(self.shuffle(self.up(x)), style_weights))
+            x = block(x, style_weights, norms)
+        x = torch.relu(self.up_norm(self.shuffle(self.up(x)), style_weights, norms))
         return torch.sigmoid(self.shuffle(self.head(x)))
 
     def flops(self, height: int, width: int) -> float:

@@ -35,7 +35,7 @@ from ..errors import ArgumentError, ImageError, PainterlyError
 from ..methods.base import get_method, list_methods
 from .config import ServiceConfig
 from .guard import RequestGuard
-from .job_request import parse_settings, parse_style_weights, settle_size
+from .job_request import largest_size, parse_settings, parse_style_weights, settle_size
 from .store import TERMINAL_STATES, Job, JobStore
 from .uploads import Upload, read_upload, store_upload
 from .worker import PHOTO_STEM, PREVIEW_NAME, RESULT_NAME, WorkerPool, style_stem
@@ -113,7 +113,8 @@ def _routes(app: FastAPI, config: ServiceConfig) -> None:
         for name in list_methods():
             method = get_method(name)
             methods[name] = {"summary": method.summary, "needs_style_images": method.needs_style_images,
-                             "settings": [_field_json(f) for f in setting_fields(method.Settings)]}  # fmt: skip
+                             "settings": [_field_json(f) for f in setting_fields(method.Settings)],
+                             "max_size": largest_size(method, config)}  # fmt: skip
         trained = [{"name": m.name, "origin": m.origin, "kind": m.metadata.get("kind"), "styles": m.styles,
                     "previews": m.metadata.get("previews", [])} for m in list_models()]  # fmt: skip
         return {"methods": methods, "models": trained, "limits": {"max_size": config.max_size}}
@@ -139,8 +140,8 @@ def _routes(app: FastAPI, config: ServiceConfig) -> None:
         weights = parse_style_weights(style_weights, len(styles)) if styles else None
         uploads = [_check_upload(photo, "photo", config)]
         uploads += [_check_upload(upload, "style image", config) for upload in styles]
-        values = settle_size(method_class, values, uploads[0].size, config)
-        job = _enqueue(store, uploads, method, values, weights)
+        values, notes = settle_size(method_class, values, uploads[0].size, config)
+        job = _enqueue(store, uploads, method, values, weights, notes)
         request.app.state.pool.notify()
         return job.public()
 
@@ -203,14 +204,14 @@ def _check_upload(upload: UploadFile, label: str, config: ServiceConfig) -> Uplo
 
 
 def _enqueue(store: JobStore, uploads: list[Upload], method: str, values: dict[str, Any],
-             weights: list[float] | None) -> Job:  # fmt: skip
+             weights: list[float] | None, notes: list[str]) -> Job:  # fmt: skip
     """Write every input, then insert the job: a worker never sees a job without its files."""
     job_id, folder = store.new_folder()
     try:
         stems = [PHOTO_STEM, *(style_stem(index) for index in range(len(uploads) - 1))]
         for upload, stem in zip(uploads, stems):
             store_upload(upload, folder, stem)
-        return store.enqueue(job_id, method, values, weights, len(uploads) - 1)
+        return store.enqueue(job_id, method, values, weights, len(uploads) - 1, notes)
     except OSError as error:
         store.delete(job_id)
         raise HTTPException(507, f"the server could not store the upload: {error.strerror or error}") from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import types
 from typing import Any
 
 from .._settings import SettingField, build_settings, coerce_value, setting_fields
@@ -19,7 +20,7 @@ from ..losses.modules import normalize_weights
 from ..methods.base import Stylizer
 from .config import ServiceConfig
 
-__all__ = ["PREVIEW_EVERY", "parse_settings", "parse_style_weights", "settle_size"]
+__all__ = ["PREVIEW_EVERY", "largest_size", "parse_settings", "parse_style_weights", "settle_size"]
 
 PREVIEW_EVERY = 10  # steps between previews when a client does not choose
 
@@ -92,14 +93,16 @@ def _validate(method: type[Stylizer], values: dict[str, Any]) -> Any:
 
 
 def settle_size(method: type[Stylizer], values: dict[str, Any], photo_size: tuple[int, int], config: ServiceConfig
-                ) -> dict[str, Any]:  # fmt: skip
-    """Bound the result to ``max_size`` and check that it fits in memory; returns the values to store.
+                ) -> tuple[dict[str, Any], list[str]]:  # fmt: skip
+    """Bound the result to ``max_size`` and check that it fits in memory; returns the values to store
+    and notes for the client (a result bounded or enlarged is said, never done silently).
 
     A method that works at the photo's own size (``size`` unset) gets ``size = max_size`` when
     the photo is larger, stored with the job so the client sees what ran.
     """
     settings = _validate(method, values)
     width, height = method.result_size(settings, *photo_size)
+    notes = []
     if max(width, height) > config.max_size:
         size_field = next((f for f in setting_fields(method.Settings) if f.role == "size"), None)
         if size_field is None:
@@ -107,8 +110,29 @@ def settle_size(method: type[Stylizer], values: dict[str, Any], photo_size: tupl
                                 f"{config.max_size} px", name="size")  # fmt: skip
         values = {**values, size_field.name: config.max_size}
         settings = dataclasses.replace(settings, **{size_field.name: config.max_size})
+        notes.append(f"the result is {config.max_size} px long, this server's limit")
     method.check_fits(settings, *photo_size)
-    return values
+    factor = method.enlargement(settings, *photo_size)
+    if factor > 1:
+        notes.append(f"the result is enlarged {factor:.1f}× from the photo's {photo_size[0]}×{photo_size[1]}")
+    return values, notes
+
+
+def largest_size(method: type[Stylizer], config: ServiceConfig, aspect: float = 4 / 3) -> int:
+    """The longest result side (≤ ``max_size``) this server's memory allows now for ``method``'s defaults,
+    on a photo of ``aspect``: the page's size slider stops there (tiling raises it for one-pass methods)."""
+    # The method's defaults with the size left to the photo; not validated (a trained-model method has no
+    # default model), only read by the memory estimate.
+    defaults = types.SimpleNamespace(**{**{f.name: f.default for f in setting_fields(method.Settings)}, "size": None})
+    low, high = 16, config.max_size
+    while low < high:
+        middle = (low + high + 1) // 2
+        try:
+            method.check_fits(defaults, middle, max(16, round(middle / aspect)))
+            low = middle
+        except ArgumentError:
+            high = middle - 1
+    return low
 
 
 def parse_style_weights(text: str, count: int) -> list[float] | None:

@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     progress REAL NOT NULL DEFAULT 0,
     stage TEXT NOT NULL DEFAULT '',
     error TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0
+    attempts INTEGER NOT NULL DEFAULT 0,
+    notes TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS jobs_state_created ON jobs (state, created);
 """
@@ -61,6 +62,7 @@ class Job:
     stage: str
     error: str | None
     attempts: int
+    notes: list[str]  # what the client should know about how the job ran (e.g. the result was enlarged)
 
     def public(self) -> dict[str, Any]:
         """The JSON the API returns (no file paths)."""
@@ -83,6 +85,9 @@ class JobStore:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.executescript(_SCHEMA)
+            columns = {row["name"] for row in cursor.execute("PRAGMA table_info(jobs)").fetchall()}
+            if "notes" not in columns:  # a database from before notes existed
+                cursor.execute("ALTER TABLE jobs ADD COLUMN notes TEXT NOT NULL DEFAULT '[]'")
 
     @contextmanager
     def _cursor(self) -> Iterator[sqlite3.Cursor]:
@@ -108,15 +113,22 @@ class JobStore:
         return job_id, folder
 
     def enqueue(
-        self, job_id: str, method: str, settings: dict[str, Any], style_weights: list[float] | None, styles: int
+        self,
+        job_id: str,
+        method: str,
+        settings: dict[str, Any],
+        style_weights: list[float] | None,
+        styles: int,
+        notes: list[str] | None = None,
     ) -> Job:
         """Insert a job whose inputs are already on disk, as queued; returns it."""
         with self._cursor() as cursor:
             cursor.execute(
-                "INSERT INTO jobs (id, state, method, settings, style_weights, style_count, created) "
-                "VALUES (?, 'queued', ?, ?, ?, ?, ?)",
-                (job_id, method, json.dumps(settings), json.dumps(style_weights), styles, time.time()),
-            )
+                "INSERT INTO jobs (id, state, method, settings, style_weights, style_count, created, notes) "
+                "VALUES (?, 'queued', ?, ?, ?, ?, ?, ?)",
+                (job_id, method, json.dumps(settings), json.dumps(style_weights), styles, time.time(),
+                 json.dumps(notes or [])),
+            )  # fmt: skip
         job = self.get(job_id)
         assert job is not None  # just inserted under the lock
         return job
@@ -218,4 +230,5 @@ def _job(row: sqlite3.Row) -> Job:
         style_weights=json.loads(row["style_weights"]) if row["style_weights"] else None,
         style_count=row["style_count"], created=row["created"], started=row["started"], finished=row["finished"],
         progress=row["progress"], stage=row["stage"], error=row["error"], attempts=row["attempts"],
+        notes=json.loads(row["notes"]),
     )  # fmt: skip

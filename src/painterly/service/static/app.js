@@ -36,7 +36,7 @@ async function loadModels() {
 // The sliders shown per method; every other setting keeps its server-side default.
 // "Style strength" is one 0–1 control for every method (each maps it to its own α, β or blend).
 const SHOWN = {
-  size: { min: 64, max: 1024, step: 32, value: 384, label: "Size (long side, px)" },
+  size: { min: 64, max: 4096, step: 32, value: 384, label: "Size (long side, px)" },
   strength: { min: 0, max: 1, step: 0.05, label: "Style strength" },
   quality: { label: "Quality" },
   preserve_color: { label: "Keep the photo's colours" },
@@ -64,7 +64,9 @@ function renderSettings() {
     } else {
       input = document.createElement("input");
       input.type = "range";
-      input.min = shown.min; input.max = shown.max; input.step = shown.step;
+      input.min = shown.min; input.step = shown.step;
+      // Sizes stop where this server's memory does (large results run in tiles), and at 4096 px.
+      input.max = field.name === "size" ? Math.min(shown.max, method.max_size || shown.max) : shown.max;
       input.value = shown.value ?? field.default ?? shown.min;
       const output = document.createElement("output");
       output.textContent = input.value;
@@ -204,13 +206,13 @@ function follow(id) {
     }
     if (["done", "failed", "cancelled"].includes(job.state)) {
       source.close(); $("cancel").hidden = true;
-      if (job.state === "done") addResult(id);
+      if (job.state === "done") addResult(id, job.notes || []);
       else $("stage").textContent = `${job.state}: ${job.error || ""}`;
     }
   };
 }
 
-function addResult(id) {
+function addResult(id, notes) {
   const item = document.createElement("li");
   const img = document.createElement("img");
   img.src = withToken(`/api/jobs/${id}/result`); img.alt = "Stylized result " + id.slice(0, 8);
@@ -218,6 +220,11 @@ function addResult(id) {
   const link = document.createElement("a");
   link.href = img.src; link.download = `painterly-${id.slice(0, 8)}.png`; link.textContent = "Download";
   item.append(img, link);
+  for (const text of notes) {  // e.g. "the result is enlarged 8.5× from the photo's 480×360"
+    const note = document.createElement("p");
+    note.className = "note"; note.textContent = text;
+    item.append(note);
+  }
   // Fast preview, then refine: one-pass results can be sharpened by a few full-size Gatys steps.
   const sent = submitted[id];
   const canRefine = sent && models[sent.method].settings.some((f) => f.name === "refine") && !sent.settings.refine;

@@ -1,0 +1,96 @@
+"""The same batch on a Ray cluster (Ray Data), for when one machine is not enough.
+
+Items become rows of a Ray dataset; ``map_batches`` hands them to a pool of actors, each a
+callable class holding one ``_Runner`` — so each actor loads its stylizers once, as the local
+batch does — with torch limited to the CPUs Ray gives the actor. Actors write results straight
+to the items' output paths, which must therefore be visible to every node (a shared folder:
+NFS, a mounted bucket); the driver collects the reports in order and writes the JSONL report.
+
+Install with ``pip install 'painterly[ray]'``. Without an address a local Ray instance starts
+with the CPUs asked for; with one (``ray://head:10001`` or ``auto`` under ``ray start``) the
+batch joins that cluster. How to run a cluster: docs/batch.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from .batch import BatchItem, ItemReport, _Runner, write_report_line
+from .errors import ArgumentError
+
+__all__ = ["run_on_ray"]
+
+
+def _item_to_row(item: BatchItem) -> dict[str, str]:
+    data = asdict(item)
+    data["photo"], data["output"] = str(item.photo), str(item.output)
+    return {"item": json.dumps(data, default=str)}
+
+
+def _item_from_json(text: str) -> BatchItem:
+    data = json.loads(text)
+    weights = data.pop("style_weights")
+    return BatchItem(Path(data.pop("photo")), Path(data.pop("output")), data.pop("method"),
+                     tuple(data.pop("styles")), tuple(weights) if weights else None, data.pop("settings"))  # fmt: skip
+
+
+class _RayStylizer:
+    """A Ray actor's work: stylizers loaded once per actor, one item per call."""
+
+    def __init__(self, device: str, force: bool, jpeg_quality: int, threads: int) -> None:
+        import torch
+
+        torch.set_num_threads(max(1, threads))
+        self.runner = _Runner(device, force, jpeg_quality)
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
+        reports = [self.runner.run(_item_from_json(str(text))) for text in batch["item"]]
+        return {"report": [json.dumps(asdict(report)) for report in reports]}
+
+
+def run_on_ray(
+    items: Sequence[BatchItem],
+    *,
+    address: str | None = None,
+    actors: int = 1,
+    cpus_per_actor: int = 1,
+    gpus_per_actor: float = 0.0,
+    device: str = "cpu",
+    report: Path | None = None,
+    force: bool = False,
+    jpeg_quality: int = 95,
+    on_item: Callable[[ItemReport], None] | None = None,
+) -> list[ItemReport]:
+    """Run a planned batch on Ray: ``actors`` actors of ``cpus_per_actor`` CPUs (and GPUs) each.
+
+    Raises:
+        ArgumentError: Ray is not installed, or the actor counts are not positive.
+    """
+    try:
+        import ray
+    except ImportError:
+        raise ArgumentError("--ray needs Ray: pip install 'painterly[ray]'") from None
+    if actors < 1 or cpus_per_actor < 1:
+        raise ArgumentError("--actors and --cpus-per-actor must be ≥ 1")
+    if not ray.is_initialized():
+        local = {"num_cpus": actors * cpus_per_actor} if not address else {}
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, **local)
+    dataset = ray.data.from_items([_item_to_row(item) for item in items], override_num_blocks=max(1, len(items)))
+    results = dataset.map_batches(
+        _RayStylizer, batch_size=1, concurrency=actors, num_cpus=cpus_per_actor, num_gpus=gpus_per_actor or None,
+        fn_constructor_kwargs={"device": device, "force": force, "jpeg_quality": jpeg_quality,
+                               "threads": cpus_per_actor},
+    )  # fmt: skip
+    reports = []
+    for row in results.iter_rows():
+        outcome = ItemReport(**json.loads(row["report"]))
+        reports.append(outcome)
+        if report is not None:
+            write_report_line(report, outcome)
+        if on_item is not None:
+            on_item(outcome)
+    return reports

@@ -1,0 +1,134 @@
+"""``painterly batch``: folders, globs and manifests; resuming; bad items reported and skipped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from images import make_photo, make_stripes
+from PIL import Image
+
+from painterly.batch import ItemReport, find_photos, plan_items, read_manifest, run_batch
+from painterly.cli import EXIT_USAGE, main
+from painterly.errors import ArgumentError, OutputError
+from painterly.provenance import record_from_image
+
+MODEL = ["-m", "feedforward", "--model", "quartet", "--size", "32", "-q"]
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for seed in range(3):
+        make_photo(48, 32, seed=seed).save(photos / f"p{seed}.png")
+    (photos / "notes.txt").write_text("not a photo")  # ignored by extension
+    return photos
+
+
+def _size(path: Path) -> tuple[int, int]:
+    with Image.open(path) as image:
+        return image.size
+
+
+def _report(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_folder_batch_then_rerun_skips(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert main(["batch", str(folder), "-o", str(out), *MODEL]) == 0
+    outputs = sorted(out.glob("*.png"))
+    assert [p.name for p in outputs] == ["p0_quartet.png", "p1_quartet.png", "p2_quartet.png"]
+    assert all(_size(p) == (32, 21) for p in outputs)
+    assert record_from_image(outputs[0])["method"] == "feedforward"  # type: ignore[index]
+    assert "3 done, 0 skipped" in capsys.readouterr().out
+    times = [p.stat().st_mtime_ns for p in outputs]
+    assert main(["batch", str(folder), "-o", str(out), *MODEL]) == 0
+    assert "0 done, 3 skipped" in capsys.readouterr().out
+    assert [p.stat().st_mtime_ns for p in outputs] == times  # not rewritten
+    statuses = [line["status"] for line in _report(out / "report.jsonl")]
+    assert statuses == ["done"] * 3 + ["skipped"] * 3
+    # Changed settings are different work: redone, not skipped.
+    assert main(["batch", str(folder), "-o", str(out), *MODEL, "--strength", "0.5"]) == 1  # outputs exist
+    assert "was not made by this item" in capsys.readouterr().err
+
+
+def test_interrupted_batch_resumes_without_redoing(folder: Path, tmp_path: Path) -> None:
+    items = plan_items([{"photo": str(p)} for p in find_photos([str(folder)])], output_dir=tmp_path / "out",
+                       method="feedforward", settings={"model": "quartet", "size": 32})  # fmt: skip
+    seen: list[ItemReport] = []
+
+    def stop_after_first(outcome: ItemReport) -> None:
+        seen.append(outcome)
+        if len(seen) == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(items, on_item=stop_after_first)
+    first = items[0].output.stat().st_mtime_ns
+    again = run_batch(items)
+    assert [r.status for r in again] == ["skipped", "done", "done"]
+    assert items[0].output.stat().st_mtime_ns == first
+
+
+def test_bad_item_is_reported_and_skipped(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    out = tmp_path / "out"
+    assert main(["batch", str(folder), "-o", str(out), *MODEL]) == 1
+    captured = capsys.readouterr()
+    assert "3 done, 0 skipped (already done), 1 failed" in captured.out
+    warning = [line for line in captured.err.splitlines() if "broken.jpg" in line]
+    assert len(warning) == 1 and "Traceback" not in captured.err
+    failed = [line for line in _report(out / "report.jsonl") if line["status"] == "failed"]
+    assert len(failed) == 1 and failed[0]["input"].endswith("broken.jpg") and failed[0]["error"]  # type: ignore[union-attr]
+
+
+def test_existing_files_are_never_overwritten(folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "p1_quartet.png").write_bytes(b"the user's own file")
+    assert main(["batch", str(folder), "-o", str(out), *MODEL]) == 1
+    assert (out / "p1_quartet.png").read_bytes() == b"the user's own file"
+    assert main(["batch", str(folder), "-o", str(out), *MODEL, "--force"]) == 0
+    assert _size(out / "p1_quartet.png") == (32, 21)
+
+
+def test_manifests_csv_and_jsonl(tmp_path: Path) -> None:
+    make_photo(48, 32, seed=1).save(tmp_path / "a.png")
+    make_photo(40, 40, seed=2).save(tmp_path / "b.png")
+    make_stripes(32, 32).save(tmp_path / "s.png")
+    (tmp_path / "jobs.csv").write_text("photo,styles,method,model,size,output\n"
+                                       "a.png,s.png,adain,,40,out/a_adain.jpg\n"
+                                       "b.png,,,quartet,32,\n")  # fmt: skip
+    rows = read_manifest(tmp_path / "jobs.csv")
+    assert rows[0]["settings"] == {"size": "40"} and rows[0]["styles"] == [str(tmp_path / "s.png")]
+    assert main(["batch", "--manifest", str(tmp_path / "jobs.csv"), "-o", str(tmp_path / "out"), "-q"]) == 0
+    assert _size(tmp_path / "out" / "a_adain.jpg") == (40, 27)  # the row's own output path
+    assert _size(tmp_path / "out" / "b_quartet.png") == (32, 32)  # a model implies feedforward
+    (tmp_path / "jobs.jsonl").write_text(
+        json.dumps({"photo": "a.png", "styles": ["s.png"], "method": "adain", "settings": {"size": 40}})
+        + "\n"
+        + json.dumps({"photo": "b.png", "model": "quartet", "method": "feedforward", "settings": {"size": 32}})
+        + "\n"
+    )
+    assert main(["batch", "--manifest", str(tmp_path / "jobs.jsonl"), "-o", str(tmp_path / "j"), "-q"]) == 0
+    assert _size(tmp_path / "j" / "a_s.png") == (40, 27)
+    assert _size(tmp_path / "j" / "b_quartet.png") == (32, 32)
+
+
+def test_inputs_and_names_are_checked(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert find_photos([str(folder / "p*.png")]) == sorted(folder.glob("p*.png"))
+    with pytest.raises(ArgumentError, match="no photos match"):
+        find_photos([str(folder / "*.tif")])
+    with pytest.raises(ArgumentError, match="not found"):
+        find_photos([str(tmp_path / "missing")])
+    rows = [{"photo": str(folder / "p0.png")}, {"photo": str(tmp_path / "p0.png")}]
+    with pytest.raises(OutputError, match="both be written"):
+        plan_items(rows, output_dir=tmp_path, method="adain")
+    named = plan_items(rows, output_dir=tmp_path, method="adain", template="{index:03d}_{stem}.jpg", styles=["s.png"])
+    assert [item.output.name for item in named] == ["000_p0.jpg", "001_p0.jpg"]
+    assert main(["batch", str(tmp_path / "nothing-here"), "-o", str(tmp_path / "o"), *MODEL]) == EXIT_USAGE
+    assert capsys.readouterr().err.count("\n") == 1
+    assert main(["batch", str(folder), "-o", str(tmp_path / "o"), *MODEL, "--name", "{stem}.gif"]) == EXIT_USAGE
