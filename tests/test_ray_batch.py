@@ -1,0 +1,48 @@
+"""The Ray backend, in local mode, makes what the local batch makes (Ray starts once for the session)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from images import make_photo
+from PIL import Image
+
+from painterly.batch import plan_items, run_batch
+
+ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'painterly[ray]')")
+pytestmark = [pytest.mark.ray, pytest.mark.filterwarnings("ignore")]  # Ray's own deprecation notices
+
+
+@pytest.fixture(scope="session")
+def local_ray() -> Iterator[None]:
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def _pixels(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image, dtype=np.int16)
+
+
+def test_ray_makes_the_same_files_as_the_local_batch(local_ray: None, tmp_path: Path) -> None:
+    from painterly.ray_batch import run_on_ray
+
+    for seed in range(4):
+        make_photo(48, 32, seed=seed).save(tmp_path / f"p{seed}.png")
+    rows = [{"photo": str(tmp_path / f"p{seed}.png")} for seed in range(4)]
+    settings = {"model": "quartet", "size": 32}
+    local = plan_items(rows, output_dir=tmp_path / "local", method="feedforward", settings=settings)
+    on_ray = plan_items(rows, output_dir=tmp_path / "ray", method="feedforward", settings=settings)
+    assert [r.status for r in run_batch(local)] == ["done"] * 4
+    seen = []
+    reports = run_on_ray(on_ray, actors=2, report=tmp_path / "ray.jsonl", on_item=seen.append)
+    assert [r.status for r in reports] == ["done"] * 4 and len(seen) == 4
+    assert [r.input for r in reports] == [str(item.photo) for item in on_ray]  # in item order
+    for mine, theirs in zip(local, on_ray):
+        assert np.abs(_pixels(mine.output) - _pixels(theirs.output)).max() <= 1
+    assert len((tmp_path / "ray.jsonl").read_text().splitlines()) == 4
+    assert [r.status for r in run_on_ray(on_ray, actors=1)] == ["skipped"] * 4  # resumable like the local batch
