@@ -58,8 +58,8 @@ def main() -> int:
     print(rows[-1], flush=True)
     for threads in (1, 2):
         output = work / f"batch{threads}"
-        record(f"`painterly batch`, {threads} thread(s)", len(photos),
-               [PAINTERLY, "batch", str(inputs), "-o", str(output), "--threads", str(threads), *common], output)  # fmt: skip
+        command = [PAINTERLY, "batch", str(inputs), "-o", str(output), "--threads", str(threads), *common]
+        record(f"`painterly batch`, {threads} thread(s)", len(photos), command, output)
     if importlib.util.find_spec("ray") is not None:
         for actors in (1, 2):
             output = work / f"ray{actors}"

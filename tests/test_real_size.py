@@ -67,3 +67,34 @@ def test_api_real_photo_and_painting(shared_data: Path) -> None:
         return float(np.abs(np.asarray(image, dtype=np.float32).reshape(-1, 3).mean(0) - scream).sum())
 
     assert distance(result) < distance(plain)
+
+
+@pytest.mark.slow
+def test_batch_of_real_photos_at_full_size_then_resumed(tmp_path: Path, shared_data: Path) -> None:
+    """`painterly batch` on a folder of three 7–9 MP photos at their own size (tiled), then rerun: all skipped."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for photo in _largest(shared_data, 3):
+        (folder / photo.name).symlink_to(photo)
+    argv = ["batch", str(folder), "-o", str(tmp_path / "out"), "-m", "feedforward", "--model", "udnie", "-q"]
+    assert main(argv) == 0
+    results = sorted((tmp_path / "out").glob("*.png"))
+    assert len(results) == 3
+    for path in results:
+        with Image.open(path) as result:
+            assert result.width * result.height > 5_000_000
+    assert main(argv) == 0
+    lines = (tmp_path / "out" / "report.jsonl").read_text().splitlines()
+    assert [line.count('"skipped"') for line in lines[3:]] == [1, 1, 1]
+
+
+@pytest.mark.slow
+def test_adain_at_12_megapixels_in_tiles(tmp_path: Path, shared_data: Path) -> None:
+    """A 12 MP result by adain runs in tiles (progress by tile) and keeps the photo's size."""
+    with Image.open(_largest(shared_data)[0]) as original:
+        photo = original.convert("RGB").resize((4032, 3024))
+    events: list[painterly.ProgressEvent] = []
+    result = painterly.load("adain")(photo, shared_data / "classic" / "starry_night.jpg", callback=events.append)
+    assert result.size == (4032, 3024)
+    assert sum("tile" in event.stage for event in events) > 20
+    assert np.asarray(result.convert("L")).std() > 10

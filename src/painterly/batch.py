@@ -35,11 +35,11 @@ __all__ = [
     "PHOTO_EXTENSIONS",
     "BatchItem",
     "ItemReport",
+    "collect",
     "find_photos",
     "plan_items",
     "read_manifest",
     "run_batch",
-    "write_report_line",
 ]
 
 PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
@@ -273,18 +273,19 @@ def run_batch(items: Sequence[BatchItem], *, device: torch.device | str = "cpu",
     for item in items:
         get_method(item.method)  # an unknown method is the whole batch's mistake: say so before any work
     runner = _Runner(device, force, jpeg_quality)
+    return collect((runner.run(item) for item in items), report, on_item)
+
+
+def collect(outcomes: Iterable[ItemReport], report: Path | None, on_item: Callable[[ItemReport], None] | None
+            ) -> list[ItemReport]:  # fmt: skip
+    """Outcomes as they arrive (from this process or a cluster): each appended to the JSONL report at once
+    (an interrupted run keeps its lines) and passed to ``on_item``."""
     reports = []
-    for item in items:
-        outcome = runner.run(item)
+    for outcome in outcomes:
         reports.append(outcome)
         if report is not None:
-            write_report_line(report, outcome)
+            with report.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(asdict(outcome)) + "\n")
         if on_item is not None:
             on_item(outcome)
     return reports
-
-
-def write_report_line(path: Path, outcome: ItemReport) -> None:
-    """Append one item's line to a JSONL report (a line per write: an interrupted run keeps its lines)."""
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(asdict(outcome)) + "\n")

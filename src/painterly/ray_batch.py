@@ -19,7 +19,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from .batch import BatchItem, ItemReport, _Runner, write_report_line
+from .batch import BatchItem, ItemReport, _Runner, collect
 from .errors import ArgumentError
 
 __all__ = ["run_on_ray"]
@@ -77,20 +77,12 @@ def run_on_ray(
     if actors < 1 or cpus_per_actor < 1:
         raise ArgumentError("--actors and --cpus-per-actor must be ≥ 1")
     if not ray.is_initialized():
-        local = {"num_cpus": actors * cpus_per_actor} if not address else {}
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, **local)
+        cpus = None if address else actors * cpus_per_actor  # a local instance gets just what the actors use
+        ray.init(address=address, num_cpus=cpus, include_dashboard=False, log_to_driver=False)
     dataset = ray.data.from_items([_item_to_row(item) for item in items], override_num_blocks=max(1, len(items)))
     results = dataset.map_batches(
         _RayStylizer, batch_size=1, concurrency=actors, num_cpus=cpus_per_actor, num_gpus=gpus_per_actor or None,
         fn_constructor_kwargs={"device": device, "force": force, "jpeg_quality": jpeg_quality,
                                "threads": cpus_per_actor},
     )  # fmt: skip
-    reports = []
-    for row in results.iter_rows():
-        outcome = ItemReport(**json.loads(row["report"]))
-        reports.append(outcome)
-        if report is not None:
-            write_report_line(report, outcome)
-        if on_item is not None:
-            on_item(outcome)
-    return reports
+    return collect((ItemReport(**json.loads(row["report"])) for row in results.iter_rows()), report, on_item)
