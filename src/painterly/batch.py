@@ -40,6 +40,7 @@ __all__ = [
     "plan_items",
     "read_manifest",
     "run_batch",
+    "style_label",
 ]
 
 PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
@@ -158,7 +159,8 @@ def read_manifest(path: Path) -> list[dict[str, Any]]:
 _MANIFEST_KEYS = {"photo", "styles", "style_weights", "method", "model", "output", "settings"}
 
 
-def _style_label(styles: Sequence[str], settings: dict[str, Any], method: str) -> str:
+def style_label(styles: Sequence[str], settings: dict[str, Any], method: str) -> str:
+    """The ``{style}`` of output names: the style images' stems joined by ``+``, else the model's (or method's)."""
     if styles:
         return "+".join(Path(style).stem for style in styles)
     return Path(str(settings.get("model") or method)).stem
@@ -186,7 +188,7 @@ def plan_items(rows: Iterable[dict[str, Any]], *, output_dir: Path, template: st
         if isinstance(weights, str):
             weights = [float(w) for w in weights.replace(";", ",").split(",") if w.strip()]
         fields = {"stem": photo.stem, "parent": photo.parent.name, "index": index, "method": row_method,
-                  "style": _style_label(row_styles, row_settings, row_method)}  # fmt: skip
+                  "style": style_label(row_styles, row_settings, row_method)}  # fmt: skip
         try:
             name = template.format(**fields)
         except (KeyError, IndexError, ValueError) as error:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .._settings import setting_fields
+from ..batch import style_label
 from ..devices import make_device
 from ..errors import ArgumentError, OutputError
 from ..image_io import check_output_path, open_image, save_image
@@ -53,12 +54,6 @@ def parse_style_weights(text: str | None, count: int) -> list[float] | None:
     return weights
 
 
-def _style_label(options: argparse.Namespace, settings: Any) -> str:
-    if options.style:
-        return "+".join(Path(style).stem for style in options.style)
-    return Path(str(getattr(settings, "model", "") or options.method)).stem
-
-
 def plan_outputs(options: argparse.Namespace, settings: Any) -> list[Path]:
     """One output path per photo, all checked before any work: a file for one photo, names in a folder for many."""
     target = Path(options.output)
@@ -72,7 +67,7 @@ def plan_outputs(options: argparse.Namespace, settings: Any) -> list[Path]:
     else:
         if not target.is_dir():
             raise OutputError(f"output folder does not exist: {target}", path=str(target))
-        label = _style_label(options, settings)
+        label = style_label(options.style, {"model": getattr(settings, "model", "")}, options.method)
         outputs = [target / f"{Path(photo).stem}_{label}.png" for photo in options.content]
         if len(set(outputs)) < len(outputs):
             raise OutputError("two photos share a file name stem; stylize them into separate folders")
