@@ -90,8 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _print_error(str(error))
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        _print_error("interrupted")
+    except KeyboardInterrupt as interrupt:
+        _print_error(str(interrupt) or "interrupted")
         return EXIT_INTERRUPTED
     except Exception as error:  # the one place that turns a bug into a message
         if debug:

@@ -12,6 +12,7 @@ __all__ = [
     "ImageError",
     "OutputError",
     "PainterlyError",
+    "VideoError",
     "WeightsError",
 ]
 
@@ -30,6 +31,10 @@ class ImageError(PainterlyError):
         super().__init__(message)
         self.path = path
         self.too_large = too_large
+
+
+class VideoError(ImageError):
+    """A video could not be read or written: unreadable, no frames, too long or large, an unusable stream."""
 
 
 class ArgumentError(PainterlyError, ValueError):

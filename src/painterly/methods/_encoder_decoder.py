@@ -36,7 +36,7 @@ from ..precision import PRECISIONS, Precision, encoder_autocast, resolve_precisi
 from ..progress import ProgressCallback, ProgressEvent
 from ..tiling import Box, blend_tiles, core_boxes, plan_tiles
 from ..transforms import Statistics, mix
-from .base import CommonSettings, PreparedStyles, Progress, StyleImage, Stylizer
+from .base import CommonSettings, PreparedStyles, Progress, StyleImage, Stylizer, TemporalGuide
 
 __all__ = [
     "BUNDLED_DECODER",
@@ -155,11 +155,12 @@ class EncoderDecoderStylizer(Stylizer):
         init: torch.Tensor | None = None,
         masks: torch.Tensor | None = None,
         callback: ProgressCallback | None = None,
+        temporal: TemporalGuide | None = None,
     ) -> torch.Tensor:
         """One pass; then, with ``refine``, a few Gatys steps from it ("fast preview, then refine")."""
         steps = self.settings.refine
-        if not steps or self.settings.strength == 0:
-            return super().stylize_tensor(photos, styles, init=init, masks=masks, callback=callback)
+        if not steps or self.settings.strength == 0 or temporal is not None:  # the base refuses a temporal guide
+            return super().stylize_tensor(photos, styles, init=init, masks=masks, callback=callback, temporal=temporal)
         count = photos.shape[0]
         share = 1 / (1 + steps)  # progress: the one pass counts as one step of each photo
         first = _rescaled(callback, 0.0, share, offset=0, total=count * (1 + steps))

@@ -54,6 +54,7 @@ __all__ = [
     "ProgressEvent",
     "StyleImage",
     "Stylizer",
+    "TemporalGuide",
     "get_method",
     "list_methods",
     "register_method",
@@ -85,6 +86,19 @@ class PreparedStyles:
 
     images: tuple[StyleImage, ...]
     weights: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class TemporalGuide:
+    """The previous video frame's result carried onto this frame along the optical flow (``painterly.video``).
+
+    Methods with ``temporal_loss`` start from it and add Ruder et al.'s (2016) temporal loss, the
+    mean of ``confidence · (result − previous)²`` (weighted by their own setting); one-pass methods
+    are blended with it by the video pipeline instead.
+    """
+
+    previous: torch.Tensor  # (1, 3, H, W) in [0, 1] at the result size
+    confidence: torch.Tensor  # (1, 1, H, W) in [0, 1]: where the previous frame was visible and the flow trusted
 
 
 MIN_TILE = 64  # one-pass methods further need more than twice their overlap (checked by tile_size)
@@ -163,6 +177,7 @@ class Stylizer(abc.ABC):
     tiles: ClassVar[bool] = False  # the core can run tile by tile with global statistics frozen (one-pass methods)
     tile_overlap: ClassVar[int] = DEFAULT_OVERLAP  # px neighbouring tiles share: about the core's receptive field
     thumbnail_side: ClassVar[int] = THUMBNAIL_SIDE  # long side at which tiles' global statistics are taken
+    temporal_loss: ClassVar[bool] = False  # the core takes a ``TemporalGuide`` into its objective (video)
 
     def __init__(self, settings: Any = None, *, device: torch.device | str = "cpu") -> None:
         self.settings = settings if settings is not None else self.Settings()
@@ -355,9 +370,16 @@ class Stylizer(abc.ABC):
         init: torch.Tensor | None = None,
         masks: torch.Tensor | None = None,
         callback: ProgressCallback | None = None,
+        temporal: TemporalGuide | None = None,
     ) -> torch.Tensor:
-        """The shared pipeline on tensors: ``(B, 3, H, W)`` photos in [0, 1] → results at the result size."""
+        """The shared pipeline on tensors: ``(B, 3, H, W)`` photos in [0, 1] → results at the result size.
+
+        ``temporal``: for one video frame, the previous frame's result (methods with ``temporal_loss``).
+        """
         settings = self.settings
+        if temporal is not None and not self.temporal_loss:
+            raise ArgumentError(f"method {self.name} takes no temporal guide; blend its frames instead",
+                                name="temporal")  # fmt: skip
         photos = photos.to(self.device)
         width, height = self.result_size(settings, photos.shape[-1], photos.shape[-2])
         factor = self.enlargement(settings, photos.shape[-1], photos.shape[-2])
@@ -380,17 +402,23 @@ class Stylizer(abc.ABC):
         for group in groups:
             progress.start(group, photos.shape[0])
             results.append(self._run_group(photos[group], styles, mode, _part(init, group), _part(masks, group),
-                                           progress))  # fmt: skip
+                                           progress, temporal))  # fmt: skip
         return (results[0] if len(results) == 1 else torch.cat(results)).clamp_(0, 1)
 
     def _run_group(self, photos: torch.Tensor, styles: PreparedStyles, mode: str, init: torch.Tensor | None,
-                   masks: torch.Tensor | None, progress: Progress) -> torch.Tensor:  # fmt: skip
+                   masks: torch.Tensor | None, progress: Progress, temporal: TemporalGuide | None = None
+                   ) -> torch.Tensor:  # fmt: skip
         content = color.grey(photos) if mode == "luminance" and self.needs_style_images else photos
         style_images = [self._colour_style(style, content, mode) for style in styles.images]
         size = tuple(content.shape[-2:])
         padded = pad_to_multiple(content, self.pad_multiple, minimum=self.pad_minimum)
-        extra = {"init": _padded_like(init, size, padded, self.pad_multiple, self.pad_minimum),
+        extra: dict[str, Any] = {"init": _padded_like(init, size, padded, self.pad_multiple, self.pad_minimum),
                  "masks": _padded_like(masks, size, padded, self.pad_multiple, self.pad_minimum)}  # fmt: skip
+        if temporal is not None:
+            previous, confidence = (_padded_like(part, size, padded, self.pad_multiple, self.pad_minimum)
+                                    for part in (temporal.previous, temporal.confidence))  # fmt: skip
+            assert previous is not None and confidence is not None
+            extra["temporal"] = TemporalGuide(previous, confidence)
         weights = list(styles.weights)
         side = self.tile_size(self.settings, padded.shape[-1], padded.shape[-2])
         if side is None:

@@ -28,7 +28,7 @@ from ..padding import crop_to, pad_to_multiple
 from ..precision import PRECISIONS, Precision, resolve_precision
 from ..tiling import Box, shifted_partition, thumbnail, tile_side
 from ..weights import DEFAULT_VGG19
-from .base import CommonSettings, PreparedStyles, Progress, StyleImage, Stylizer, register_method
+from .base import CommonSettings, PreparedStyles, Progress, StyleImage, Stylizer, TemporalGuide, register_method
 
 __all__ = ["QUALITY_PRESETS", "OptimizeSettings", "OptimizeStylizer", "OptimizerKind", "Quality"]
 
@@ -98,6 +98,8 @@ class OptimizeSettings(CommonSettings):
     precision: Precision = role("auto", stage="load")  # encoder number format; auto: bfloat16 where native
     seed: int = 0  # seeds random init, so results repeat
     save_every: int = role(0, "preview")  # attach a preview image to the progress event every N steps (0: never)
+    frame_steps: int = 40  # video: iterations per frame after the first, which start from the previous result
+    temporal_weight: float = 50.0  # video: how strongly a frame keeps the previous result where the flow is trusted
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -113,6 +115,9 @@ class OptimizeSettings(CommonSettings):
         _check_positive("style_scale", self.style_scale)
         if self.learning_rate is not None:
             _check_positive("learning_rate", self.learning_rate)
+        _check_non_negative("temporal_weight", self.temporal_weight)
+        if not isinstance(self.frame_steps, int) or self.frame_steps < 1:
+            raise ArgumentError(f"frame_steps must be ≥ 1, got {self.frame_steps!r}", name="frame_steps")
         if self.save_every < 0:
             raise ArgumentError(f"save_every must be ≥ 0, got {self.save_every}", name="save_every")
         check_layers(self.content_layers, what="content layer")
@@ -181,6 +186,7 @@ class OptimizeStylizer(Stylizer):
 
     maps_strength = True  # strength scales β
     batched = False  # each photo is its own optimization
+    temporal_loss = True  # a video frame starts from the previous result and is held to it (Ruder et al. 2016)
 
     def __init__(
         self,
@@ -227,9 +233,13 @@ class OptimizeStylizer(Stylizer):
 
     def _run(self, content: torch.Tensor, styles: list[StyleImage], weights: list[float], *,
              init: torch.Tensor | None, masks: torch.Tensor | None, progress: Progress,
-             frozen: object = None) -> torch.Tensor:  # fmt: skip
-        """Optimize the pixels scale by scale; reports each iteration."""
-        return _Run(self, content, [style.image for style in styles], weights, init, progress).execute()
+             frozen: object = None, temporal: TemporalGuide | None = None) -> torch.Tensor:  # fmt: skip
+        """Optimize the pixels scale by scale; reports each iteration.
+
+        A video frame (``temporal``) is optimized at its full size only, for ``frame_steps``, from the
+        previous frame's result: the layout is already there, only what moved needs the work.
+        """
+        return _Run(self, content, [style.image for style in styles], weights, init, progress, temporal).execute()
 
 
 class _Run:
@@ -243,15 +253,17 @@ class _Run:
         alphas: list[float],
         init: torch.Tensor | None,
         progress: Progress,
+        temporal: TemporalGuide | None = None,
     ) -> None:
         self.settings = stylizer.settings
         self.device = stylizer.device
         self.content = content  # at the result size, already grey where the photo's colours are kept
         self.styles = [style.to(self.device) for style in styles]
         self.alphas = alphas
-        self.init = init
+        self.temporal = temporal
+        self.init = temporal.previous if temporal is not None else init
         self.progress = progress
-        self.schedule = self.settings.schedule()
+        self.schedule = Schedule((1.0,), (self.settings.frame_steps,)) if temporal else self.settings.schedule()
         self.total = sum(self.schedule.steps)
         self.done = 0
         # A step's cost grows with its pixel count, so progress (and the CLI's ETA) is weighted by it.
@@ -403,6 +415,11 @@ class _Run:
     def _evaluate(self, optimizer: torch.optim.Optimizer, pixels: torch.Tensor, stage: str) -> torch.Tensor:
         optimizer.zero_grad(set_to_none=False)
         total, parts = self.loss(pixels)
+        if self.temporal is not None and self.settings.temporal_weight:
+            guide = self.temporal
+            temporal = (guide.confidence * (pixels - guide.previous).square()).mean()
+            total = total + self.settings.temporal_weight * temporal
+            parts["temporal"] = float(temporal.detach())
         total.backward()
         self.done += 1
         self.work_done += self.step_costs[self.scale_index]

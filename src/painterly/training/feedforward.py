@@ -1,5 +1,6 @@
 """Training feed-forward style networks (``StyleNet``): one style, several (conditional instance
-norm), an optional WGAN-GP critic, and fine-tuning from an existing model.
+norm), an optional WGAN-GP critic, an optional temporal-stability term for video
+(``training/stability.py``), and fine-tuning from an existing model.
 
 The frozen VGG19 is the loss network (Johnson et al. 2016): content at ``relu3_1`` against
 the photo, Gram style loss at ``relu1_1 … relu4_1`` against each style image, total variation.
@@ -33,6 +34,7 @@ from .checkpoint import compact_optimizer_state, expand_optimizer_state, write_c
 from .data import ImageBank, list_images, load_bank, provenance
 from .log import LossLog
 from .loop import TrainingCallback, readable_images, resolve_run, run_loop
+from .stability import stability_loss
 
 __all__ = ["MODEL_KIND", "FeedForwardTrainingConfig", "sample_previews", "train_feedforward"]
 
@@ -65,6 +67,7 @@ class FeedForwardTrainingConfig:
     critic_images: str | None = None  # folder of paintings for the critic (a collection style); None: the styles
     adversarial_weight: float = 0.05  # weight of the critic's verdict in the generator loss
     gradient_penalty_weight: float = 10.0  # λ of WGAN-GP
+    stability_weight: float = 0.0  # video: a slightly moved, noised photo must give the equally moved output
     init_from: str | None = None  # model (name or file) to fine-tune or to extend with new styles
     checkpoint_every: int = 100  # steps between checkpoints
     preview_every: int = 100  # steps between preview grids
@@ -81,6 +84,8 @@ class FeedForwardTrainingConfig:
                 raise ArgumentError(f"{name} must be ≥ 1, got {getattr(self, name)}", name=name)
         if self.crop % 4 or not 32 <= self.crop <= self.photo_short_side:
             raise ArgumentError(f"crop must be a multiple of 4 within 32..{self.photo_short_side}", name="crop")
+        if self.stability_weight < 0:
+            raise ArgumentError(f"stability_weight must be ≥ 0, got {self.stability_weight}", name="stability_weight")
         if self.adversarial not in ("none", "wgan-gp"):
             raise ArgumentError(f"adversarial must be none or wgan-gp, got {self.adversarial!r}", name="adversarial")
 
@@ -160,6 +165,12 @@ class _FeedForwardTrainer:
             output = self.net(batch.contiguous(memory_format=torch.channels_last), weights).float()
         total, perceptual = self.losses[index](output, content=batch)
         parts.update(perceptual)
+        if c.stability_weight:
+            with encoder_autocast(self.device, self.dtype):
+                stability = stability_loss(lambda photos: self.net(photos.contiguous(memory_format=torch.channels_last),
+                                                                   weights), batch, output, self.generator)  # fmt: skip
+            total = total + c.stability_weight * stability
+            parts["stability"] = float(stability.detach())
         if self.critic is not None:
             adversarial = -self.critic(output).mean()
             total = total + c.adversarial_weight * adversarial
@@ -221,6 +232,7 @@ class _FeedForwardTrainer:
             "kind": MODEL_KIND, "width": self.net.width, "blocks": self.net.blocks,
             "styles": [{"name": Path(p).stem, **provenance(p)} for p in c.styles], "steps": self.step,
             "photos": c.photos, "adversarial": c.adversarial, "init_from": c.init_from,
+            "stability_weight": c.stability_weight,
             "weights": {"content": c.content_weight, "style": c.style_weight, "tv": c.tv_weight},
             "training_seconds": round(sum(row["seconds"] for row in self.log.read()), 1) if self.log else None,
             "previews": sample_previews(self.net, self.dtype),
@@ -313,7 +325,18 @@ def train_feedforward(
     trainer.load_data()
     trainer.folder.mkdir(parents=True, exist_ok=True)
     write_config(trainer.folder, config)
-    columns = ["total", "content", "style", "tv", "adversarial", "wasserstein", "penalty", "style_index", "seconds"]
+    columns = [
+        "total",
+        "content",
+        "style",
+        "tv",
+        "adversarial",
+        "wasserstein",
+        "penalty",
+        "stability",
+        "style_index",
+        "seconds",
+    ]
     log = trainer.log = LossLog(trainer.folder / "losses.csv", columns, resume_step=trainer.step)
     run_loop(trainer, steps=config.steps, checkpoint_every=config.checkpoint_every, preview_every=config.preview_every,
              log=log, columns=["total", "content", "style"], label="training styles", callback=callback)  # fmt: skip

@@ -1,0 +1,219 @@
+"""Video: flicker (warping error), style kept, speed end to end, and memory against clip length.
+
+For each clip in ``../shared/data/videos`` at 640 px long side, feedforward (the bundled
+``hokusai_wave`` and its stability-trained ``hokusai_wave_stable``) and adain (the same painting)
+run per frame (``--consistency none``) and consistent (``flow``), through the ``painterly video``
+command in a child process (wall time and peak RSS are the whole command's). Then:
+
+- E_warp (Lai et al. 2018): mean over frame pairs of the mean over trusted pixels of
+  ‖O_{t+1} − W(O_t)‖² (RGB in [0, 1], channels summed), with the flow and trust mask from DIS
+  *medium* on the input frames; the correction itself uses DIS *fast*, so it is not graded by its
+  own flow. Measured on the decoded output files, so encoding is included.
+- gram_ratio per frame (every 10th frame, against the painting), mean over the clip.
+- frames/s end to end (decode + flow + stylize + encode + join, 2 threads), and optimize per frame.
+- peak RSS on a 10 s and a 60 s clip (``friday`` looped), consistent feedforward.
+
+Writes ``bench/results/video.md`` and ``video_strip.png`` (input, per frame, consistent, and
+each one's frame-to-frame error map, over three consecutive frames).
+
+    .venv/bin/python bench/video.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import REPO, labelled_row, machine_line, markdown_table, publish, require_shared_data, run_child
+
+PAINTING = "styles/train/hokusai__nami.jpg"
+SIZE = 640
+PAINTERLY = str(REPO / ".venv" / "bin" / "painterly")
+
+
+from painterly.video.media import probe
+
+
+def decoded(path: Path, size: tuple[int, int]) -> list[np.ndarray]:
+    from painterly.video.media import read_frames
+
+    return list(read_frames(path, size))
+
+
+def clip_scores(output: Path, source: Path, painting: Image.Image, encoder: object) -> tuple[float, float]:
+    """(mean E_warp with DIS medium, mean gram_ratio of every 10th frame) of a stylized clip."""
+    from painterly.metrics import gram_ratio
+    from painterly.video.flow import FlowEstimator, warping_error
+    from painterly.video.media import probe
+
+    info = probe(output)
+    outputs = decoded(output, (info.width, info.height))
+    inputs = decoded(source, (info.width, info.height))[: len(outputs)]
+    flow = FlowEstimator("medium")
+    floats = [frame.astype(np.float32) / 255 for frame in outputs]
+    errors = [warping_error((floats[t], floats[t + 1]), (inputs[t], inputs[t + 1]), flow)
+              for t in range(len(floats) - 1)]  # fmt: skip
+    ratios = [gram_ratio(encoder, Image.fromarray(outputs[t]), Image.fromarray(inputs[t]), painting)  # type: ignore[arg-type]
+              for t in range(0, len(outputs), 10)]  # fmt: skip
+    return float(np.mean(errors)), float(np.mean(ratios))
+
+
+def stylize(
+    source: Path, output: Path, method: list[str], consistency: str, extra: list[str] = ()
+) -> tuple[float, float, int]:  # type: ignore[assignment]
+    """Run ``painterly video``; returns (wall seconds, peak RSS MB, frames)."""
+    from painterly.video.media import probe
+
+    command = [PAINTERLY, "video", str(source), "-o", str(output), "--force", "-q", "--threads", "2",
+               "--consistency", consistency, *method, *extra]  # fmt: skip
+    run = run_child(command)
+    if run.returncode:
+        raise SystemExit(f"failed: {' '.join(command)}\n{run.stderr}")
+    return run.seconds, run.peak_rss_mb, probe(output).frames
+
+
+def looped(source: Path, target: Path, seconds: float) -> Path:
+    """A clip of about ``seconds`` made by repeating ``source`` (re-encoded once, no audio)."""
+    from painterly.video.media import SegmentWriter, probe, read_frames
+
+    info = probe(source)
+    writer = SegmentWriter(target, target, (info.width, info.height), info.rate)
+    needed = round(seconds * info.rate)
+    while writer.count < needed:
+        for frame in read_frames(source, (info.width, info.height)):
+            if writer.count >= needed:
+                break
+            writer.write(frame)
+    writer.close()
+    return target
+
+
+def error_map(outputs: list[np.ndarray], inputs: list[np.ndarray], t: int) -> Image.Image:
+    """|O_{t+1} − W(O_t)| on trusted pixels, ×4 for visibility (black: steady)."""
+    from painterly.video.flow import FlowEstimator, estimate_motion, warp
+
+    flow = FlowEstimator("medium")
+    height, width = outputs[t].shape[:2]
+    motion = estimate_motion(flow, flow.grey(inputs[t]), flow.grey(inputs[t + 1]), (width, height))
+    carried = warp(outputs[t].astype(np.float32), motion.backward)
+    difference = np.abs(outputs[t + 1].astype(np.float32) - carried) * motion.confidence[..., None] * 4
+    return Image.fromarray(np.clip(difference, 0, 255).astype(np.uint8))
+
+
+def strip(source: Path, plain: Path, steady: Path, target: Path, start: int = 60) -> None:
+    from painterly.video.media import probe
+
+    info = probe(plain)
+    size = (info.width, info.height)
+    frames = {name: decoded(path, size)[start : start + 4] for name, path in
+              (("input", source), ("per frame", plain), ("consistent (flow)", steady))}  # fmt: skip
+    rows = []
+    for name, clip in frames.items():
+        rows.append(labelled_row([(f"{name}, frame {start + i}", Image.fromarray(f)) for i, f in enumerate(clip[:3])],
+                                 height=200))  # fmt: skip
+        if name != "input":
+            rows.append(labelled_row([(f"{name}: change not explained by motion ×4", error_map(clip, frames["input"],
+                                      i)) for i in range(3)], height=200))  # fmt: skip
+    sheet = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows)), "white")
+    top = 0
+    for row in rows:
+        sheet.paste(row, (0, top))
+        top += row.height
+    sheet.save(target, optimize=True)
+
+
+def other_measurements(data: Path, work: Path) -> list[list[str]]:
+    """Peak RSS for a 10 s and a 60 s clip (feedforward, flow), and optimize's time per frame."""
+    rows = []
+    source = data / "videos" / "friday.mp4"
+    for seconds in (10, 60):
+        clip = looped(source, work / f"loop{seconds}.mp4", seconds)
+        wall, rss, frames = stylize(clip, work / f"loop{seconds}-out.mp4",
+                                    ["--method", "feedforward", "--model", "hokusai_wave_stable"], "flow")  # fmt: skip
+        rows.append([f"feedforward, flow, friday looped to {seconds} s (640×480)", str(frames), f"{wall:.0f}",
+                     f"{frames / wall:.1f}", f"{rss:.0f}"])  # fmt: skip
+        print(rows[-1], flush=True)
+    clip = data / "videos" / "flower.mp4"
+    method = ["--method", "optimize", "--style", str(data / PAINTING), "--size", "320", "--quality", "draft"]
+    wall, rss, frames = stylize(clip, work / "optimize.mp4", [*method, "--duration", "0.5"], "flow")
+    rows.append(
+        [
+            f"optimize draft, flow, flower 0.5 s at 320 px (first frame full schedule, then {40} steps)",
+            str(frames),
+            f"{wall:.0f}",
+            f"{frames / wall:.2f} ({wall / frames:.1f} s per frame)",
+            f"{rss:.0f}",
+        ]
+    )
+    print(rows[-1], flush=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="one clip, no memory or optimize rows")
+    options = parser.parse_args()
+    data = require_shared_data()
+    from painterly.encoders import get_encoder
+
+    encoder = get_encoder("vgg19.caffe_q8", "max", "relu5_1")
+    painting = Image.open(data / PAINTING).convert("RGB")
+    clips = sorted((data / "videos").glob("*.mp4"))[: 1 if options.quick else None]
+    methods = {
+        "feedforward hokusai_wave": ["--model", "hokusai_wave"],
+        "feedforward hokusai_wave_stable": ["--model", "hokusai_wave_stable"],
+        "adain": ["--method", "adain", "--style", str(data / PAINTING)],
+    }
+    rows, summary = [], {}
+    work = Path(tempfile.mkdtemp(prefix="painterly-video-"))
+    for label, method in methods.items():
+        if "feedforward" in label:
+            method = ["--method", "feedforward", *method]
+        per_method = {"none": [], "flow": []}
+        for clip in clips:
+            results = {}
+            for consistency in ("none", "flow"):
+                output = work / f"{clip.stem}-{label.replace(' ', '_')}-{consistency}.mp4"
+                info = probe(clip)
+                size = ["--size", str(min(SIZE, max(info.width, info.height)))]  # never enlarged
+                seconds, rss, frames = stylize(clip, output, [*method, *size], consistency)
+                e_warp, ratio = clip_scores(output, clip, painting, encoder)
+                results[consistency] = (e_warp, ratio)
+                per_method[consistency].append((e_warp, ratio))
+                rows.append([label, f"{clip.stem} ({probe(output).width}×{probe(output).height})", consistency,
+                             f"{e_warp:.5f}", f"{ratio:.3f}",
+                             f"{frames / seconds:.1f}", f"{rss:.0f}"])  # fmt: skip
+                print(rows[-1], flush=True)
+            if label == "feedforward hokusai_wave" and clip.stem == "flower":
+                stem = f"{clip.stem}-{label.replace(' ', '_')}"
+                strip(
+                    clip, work / f"{stem}-none.mp4", work / f"{stem}-flow.mp4", REPO / "bench/results/video_strip.png"
+                )
+        none, flow = (np.mean(per_method[c], axis=0) for c in ("none", "flow"))
+        summary[label] = (flow[0] / none[0], flow[1] / none[1])
+    extra_rows = [] if options.quick else other_measurements(data, work)
+    # fmt: off
+    text = [f"# Video: flicker, style kept, speed, memory\n\n{machine_line()}\n",
+            "Each clip at 640 px long side through `painterly video` (2 threads); E_warp with DIS medium flow on the "
+            "decoded outputs (the correction uses DIS fast). gram_ratio: every 10th frame against the painting.\n",
+            markdown_table(["method", "clip", "consistency", "E_warp ↓", "gram_ratio ↓", "frames/s (end to end)",
+                            "peak RSS MB"], rows),
+            "\n## Consistent against per frame (means over the clips)\n",
+            markdown_table(["method", "E_warp consistent / per frame (target ≤ 0.5)",
+                            "gram_ratio consistent / per frame (target ≤ 1.15)"],
+                           [[k, f"{a:.2f}", f"{b:.2f}"] for k, (a, b) in summary.items()])]
+    # fmt: on
+    if extra_rows:
+        text += ["\n## Memory against clip length, and optimization per frame\n",
+                 markdown_table(["run", "frames", "seconds", "frames/s", "peak RSS MB"], extra_rows)]  # fmt: skip
+    publish("video", "\n".join(text))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""``painterly video`` on the command line: a result file, a JSON summary, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from clips import make_clip
+
+from painterly.cli import EXIT_USAGE, main
+from painterly.video.media import probe
+
+FAST = ["--model", "cliff_walk", "--size", "64", "-q"]
+
+
+def test_writes_the_video_and_a_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    clip = make_clip(tmp_path / "clip.mp4", frames=12)
+    output = tmp_path / "styled.mp4"
+    assert main(["video", str(clip), "-o", str(output), "--json", *FAST]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["frames"] == 12 and summary["audio"] == "copied" and summary["size"] == [64, 42]
+    assert probe(output).frames == 12
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--start", "-1"], "start must be"),
+        (["--every", "0"], "every must be"),
+        (["--temporal-blend", "1.5"], "temporal_blend"),
+        (["--method", "adain"], "needs at least one --style"),
+    ],
+)
+def test_bad_options_fail_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str],
+                                      message: str) -> None:  # fmt: skip
+    clip = make_clip(tmp_path / "clip.mp4", frames=4, audio=False)
+    assert main(["video", str(clip), "-o", str(tmp_path / "out.mp4"), *FAST, *arguments]) == EXIT_USAGE
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("painterly: error:") and message in error and "\n" not in error
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_an_unreadable_clip_fails_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "broken.mov"
+    broken.write_bytes(b"\x00" * 4096)
+    assert main(["video", str(broken), "-o", str(tmp_path / "out.mp4"), *FAST]) == EXIT_USAGE
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("painterly: error: cannot read") and "\n" not in error
