@@ -34,6 +34,7 @@ class ChildRun:
     peak_rss_mb: float
     returncode: int
     stderr: str
+    stdout: str = ""
 
 
 def run_child(command: list[str]) -> ChildRun:
@@ -46,8 +47,8 @@ def run_child(command: list[str]) -> ChildRun:
     import threading
 
     started = time.perf_counter()
-    with tempfile.TemporaryFile(mode="w+") as errors:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, text=True)
+    with tempfile.TemporaryFile(mode="w+") as errors, tempfile.TemporaryFile(mode="w+") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=errors, text=True)
         peak = [0.0]
 
         def watch() -> None:
@@ -67,8 +68,9 @@ def run_child(command: list[str]) -> ChildRun:
         process.returncode = os.waitstatus_to_exitcode(status)
         watcher.join()
         errors.seek(0)
-        stderr = errors.read()
-    return ChildRun(seconds, peak[0] or usage.ru_maxrss / 1024, process.returncode, stderr[-2000:])
+        output.seek(0)
+        stderr, stdout = errors.read(), output.read()
+    return ChildRun(seconds, peak[0] or usage.ru_maxrss / 1024, process.returncode, stderr[-2000:], stdout[-20000:])
 
 
 def median_seconds(run: Callable[[], object], repeats: int = 5) -> float:

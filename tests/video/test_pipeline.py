@@ -39,7 +39,7 @@ def _mean_warping_error(output: Path, source: Path) -> float:
     outputs = [frame.astype(np.float32) / 255 for frame in _decoded(output)]
     info = probe(output)
     inputs = list(read_frames(source, (info.width, info.height)))
-    flow = FlowEstimator("medium")
+    flow = FlowEstimator("medium", long_side=1920)
     return float(np.mean([warping_error((outputs[t], outputs[t + 1]), (inputs[t], inputs[t + 1]), flow)
                           for t in range(len(outputs) - 1)]))  # fmt: skip
 

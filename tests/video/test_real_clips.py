@@ -17,7 +17,7 @@ def _warping_error(output: Path, source: Path) -> float:
     info = probe(output)
     outputs = [frame.astype(np.float32) / 255 for frame in read_frames(output, (info.width, info.height))]
     inputs = list(read_frames(source, (info.width, info.height), duration=len(outputs) / float(info.rate)))
-    flow = FlowEstimator("medium")
+    flow = FlowEstimator("medium", long_side=1920)
     pairs = range(0, len(outputs) - 1, 3)
     return float(np.mean([warping_error((outputs[t], outputs[t + 1]), (inputs[t], inputs[t + 1]), flow)
                           for t in pairs]))  # fmt: skip

@@ -3,8 +3,8 @@
 Every method runs through ``methods/`` exactly as from the CLI; request settings are checked
 against the same settings dataclass fields (``job_request.py``). Errors are JSON
 ``{"detail": …}`` with the right status: 403 refused host, origin or token (``guard.py``),
-413 too large, 415 not an image, 422 bad setting (the field named), 429 queue full,
-404 unknown job, 409 result not ready, 410 result file gone.
+413 too large (bytes, pixels, video length), 415 not an image or video, 422 bad setting (the
+field named), 429 queue full, 404 unknown job, 409 result not ready, 410 result file gone.
 
 The submit route is a plain ``def``: FastAPI runs it in a worker thread, so reading,
 decoding and storing multi-megapixel uploads never stall the event loop that answers
@@ -31,14 +31,14 @@ from fastapi.staticfiles import StaticFiles
 from .. import __version__
 from .._settings import SettingField, setting_fields
 from ..devices import make_device
-from ..errors import ArgumentError, ImageError, PainterlyError
-from ..methods.base import get_method, list_methods
+from ..errors import ArgumentError, ImageError, PainterlyError, VideoError
+from ..methods.base import Stylizer, get_method, list_methods
 from .config import ServiceConfig
 from .guard import RequestGuard
 from .job_request import largest_size, parse_settings, parse_style_weights, settle_size
 from .store import TERMINAL_STATES, Job, JobStore
-from .uploads import Upload, read_upload, store_upload
-from .worker import PHOTO_STEM, PREVIEW_NAME, RESULT_NAME, WorkerPool, style_stem
+from .uploads import Upload, read_upload, store_upload, store_video_upload
+from .worker import PHOTO_STEM, PREVIEW_NAME, RESULT_NAME, VIDEO_RESULT_NAME, WorkerPool, style_stem
 
 __all__ = ["create_app"]
 
@@ -122,7 +122,12 @@ def _routes(app: FastAPI, config: ServiceConfig) -> None:
     @app.post("/api/jobs", status_code=201)
     def submit(
         request: Request,
-        photo: UploadFile = File(..., description="the photo"),
+        photo: UploadFile | None = File(None, description="the photo (or send a video instead)"),
+        video: UploadFile | None = File(
+            None,
+            description="a clip (mp4, mov, webm, mkv, gif) instead of a photo: "
+            "the result is an mp4 with the clip's audio",
+        ),
         styles: list[UploadFile] = File(default=[], description="style images (none for trained models)"),
         method: str = Form("optimize"),
         settings: str = Form("{}", description="JSON object of the method's settings"),
@@ -136,12 +141,18 @@ def _routes(app: FastAPI, config: ServiceConfig) -> None:
             raise ArgumentError(f"give 1 to {config.max_styles} style images", name="styles")
         if styles and not method_class.needs_style_images:
             raise ArgumentError(f"method {method} uses its model's styles; send no style images", name="styles")
+        if (photo is None) == (video is None):
+            raise ArgumentError("send a photo or a video (one of them)", name="photo")
         values = parse_settings(method_class, settings, config)
         weights = parse_style_weights(style_weights, len(styles)) if styles else None
-        uploads = [_check_upload(photo, "photo", config)]
-        uploads += [_check_upload(upload, "style image", config) for upload in styles]
-        values, notes = settle_size(method_class, values, uploads[0].size, config)
-        job = _enqueue(store, uploads, method, values, weights, notes)
+        style_uploads = [_check_upload(upload, "style image", config) for upload in styles]
+        if video is not None:
+            job = _enqueue_video(store, video, style_uploads, method_class, values, weights, config)
+        else:
+            assert photo is not None
+            uploads = [_check_upload(photo, "photo", config), *style_uploads]
+            values, notes = settle_size(method_class, values, uploads[0].size, config)
+            job = _enqueue(store, uploads, method, values, weights, notes)
         request.app.state.pool.notify()
         return job.public()
 
@@ -158,10 +169,11 @@ def _job_routes(app: FastAPI) -> None:
         job = _job_or_404(request, job_id)
         if job.state != "done":
             raise HTTPException(409, f"job is {job.state}; the result exists once it is done")
-        path = request.app.state.store.folder(job_id) / RESULT_NAME
+        name, media_type = (VIDEO_RESULT_NAME, "video/mp4") if job.kind == "video" else (RESULT_NAME, "image/png")
+        path = request.app.state.store.folder(job_id) / name
         if not path.is_file():
             raise HTTPException(410, "the result file is gone (removed outside the service); submit the job again")
-        return FileResponse(path, media_type="image/png", filename=f"painterly-{job_id[:8]}.png")
+        return FileResponse(path, media_type=media_type, filename=f"painterly-{job_id[:8]}{path.suffix}")
 
     @app.get("/api/jobs/{job_id}/preview")
     async def preview(request: Request, job_id: str) -> FileResponse:
@@ -212,6 +224,34 @@ def _enqueue(store: JobStore, uploads: list[Upload], method: str, values: dict[s
         for upload, stem in zip(uploads, stems):
             store_upload(upload, folder, stem)
         return store.enqueue(job_id, method, values, weights, len(uploads) - 1, notes)
+    except OSError as error:
+        store.delete(job_id)
+        raise HTTPException(507, f"the server could not store the upload: {error.strerror or error}") from None
+    except BaseException:
+        store.delete(job_id)
+        raise
+
+
+def _enqueue_video(store: JobStore, video: UploadFile, styles: list[Upload], method: type[Stylizer],
+                   values: dict[str, Any], weights: list[float] | None, config: ServiceConfig) -> Job:  # fmt: skip
+    """Store the clip (in chunks), check it and its limits, store the styles, then insert the job."""
+    from ..video.media import probe
+
+    job_id, folder = store.new_folder()
+    try:
+        path = store_video_upload(video.file, folder, filename=video.filename or "", max_bytes=config.max_video_bytes)
+        try:
+            info = probe(path)
+        except VideoError as error:  # the message names the stored file; the client knows it by its own name
+            raise VideoError(str(error).replace(str(path), video.filename or "the video"),
+                             too_large=error.too_large) from None  # fmt: skip
+        if info.duration > config.max_video_seconds:
+            raise VideoError(f"the video is {info.duration:.1f} s long; this server takes up to "
+                             f"{config.max_video_seconds:g} s", too_large=True)  # fmt: skip
+        values, notes = settle_size(method, values, (info.width, info.height), config, bound=config.max_video_size)
+        for index, upload in enumerate(styles):
+            store_upload(upload, folder, style_stem(index))
+        return store.enqueue(job_id, method.name, values, weights, len(styles), notes, kind="video")
     except OSError as error:
         store.delete(job_id)
         raise HTTPException(507, f"the server could not store the upload: {error.strerror or error}") from None

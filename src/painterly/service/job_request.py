@@ -92,25 +92,27 @@ def _validate(method: type[Stylizer], values: dict[str, Any]) -> Any:
         raise ArgumentError(str(error)) from None
 
 
-def settle_size(method: type[Stylizer], values: dict[str, Any], photo_size: tuple[int, int], config: ServiceConfig
-                ) -> tuple[dict[str, Any], list[str]]:  # fmt: skip
+def settle_size(method: type[Stylizer], values: dict[str, Any], photo_size: tuple[int, int], config: ServiceConfig,
+                *, bound: int | None = None) -> tuple[dict[str, Any], list[str]]:  # fmt: skip
     """Bound the result to ``max_size`` and check that it fits in memory; returns the values to store
     and notes for the client (a result bounded or enlarged is said, never done silently).
 
     A method that works at the photo's own size (``size`` unset) gets ``size = max_size`` when
-    the photo is larger, stored with the job so the client sees what ran.
+    the photo is larger, stored with the job so the client sees what ran. ``bound``: another limit
+    than ``max_size`` (videos: ``max_video_size``).
     """
     settings = _validate(method, values)
     width, height = method.result_size(settings, *photo_size)
     notes = []
-    if max(width, height) > config.max_size:
+    limit = bound or config.max_size
+    if max(width, height) > limit:
         size_field = next((f for f in setting_fields(method.Settings) if f.role == "size"), None)
         if size_field is None:
             raise ArgumentError(f"the result would be {max(width, height)} px long, over this server's "
-                                f"{config.max_size} px", name="size")  # fmt: skip
-        values = {**values, size_field.name: config.max_size}
-        settings = dataclasses.replace(settings, **{size_field.name: config.max_size})
-        notes.append(f"the result is {config.max_size} px long, this server's limit")
+                                f"{limit} px", name="size")  # fmt: skip
+        values = {**values, size_field.name: limit}
+        settings = dataclasses.replace(settings, **{size_field.name: limit})
+        notes.append(f"the result is {limit} px long, this server's limit")
     method.check_fits(settings, *photo_size)
     factor = method.enlargement(settings, *photo_size)
     if factor > 1:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 __all__ = ["TERMINAL_STATES", "Job", "JobState", "JobStore"]
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+JobKind = Literal["image", "video"]
 TERMINAL_STATES: tuple[JobState, ...] = ("done", "failed", "cancelled")
 
 _SCHEMA = """
@@ -39,7 +40,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     stage TEXT NOT NULL DEFAULT '',
     error TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
-    notes TEXT NOT NULL DEFAULT '[]'
+    notes TEXT NOT NULL DEFAULT '[]',
+    kind TEXT NOT NULL DEFAULT 'image'
 );
 CREATE INDEX IF NOT EXISTS jobs_state_created ON jobs (state, created);
 """
@@ -63,6 +65,7 @@ class Job:
     error: str | None
     attempts: int
     notes: list[str]  # what the client should know about how the job ran (e.g. the result was enlarged)
+    kind: JobKind = "image"  # a photo in, an image out; or a video in, an mp4 out
 
     def public(self) -> dict[str, Any]:
         """The JSON the API returns (no file paths)."""
@@ -88,6 +91,8 @@ class JobStore:
             columns = {row["name"] for row in cursor.execute("PRAGMA table_info(jobs)").fetchall()}
             if "notes" not in columns:  # a database from before notes existed
                 cursor.execute("ALTER TABLE jobs ADD COLUMN notes TEXT NOT NULL DEFAULT '[]'")
+            if "kind" not in columns:  # … or before video jobs
+                cursor.execute("ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'image'")
 
     @contextmanager
     def _cursor(self) -> Iterator[sqlite3.Cursor]:
@@ -120,14 +125,15 @@ class JobStore:
         style_weights: list[float] | None,
         styles: int,
         notes: list[str] | None = None,
+        kind: JobKind = "image",
     ) -> Job:
         """Insert a job whose inputs are already on disk, as queued; returns it."""
         with self._cursor() as cursor:
             cursor.execute(
-                "INSERT INTO jobs (id, state, method, settings, style_weights, style_count, created, notes) "
-                "VALUES (?, 'queued', ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO jobs (id, state, method, settings, style_weights, style_count, created, notes, kind) "
+                "VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
                 (job_id, method, json.dumps(settings), json.dumps(style_weights), styles, time.time(),
-                 json.dumps(notes or [])),
+                 json.dumps(notes or []), kind),
             )  # fmt: skip
         job = self.get(job_id)
         assert job is not None  # just inserted under the lock
@@ -230,5 +236,5 @@ def _job(row: sqlite3.Row) -> Job:
         style_weights=json.loads(row["style_weights"]) if row["style_weights"] else None,
         style_count=row["style_count"], created=row["created"], started=row["started"], finished=row["finished"],
         progress=row["progress"], stage=row["stage"], error=row["error"], attempts=row["attempts"],
-        notes=json.loads(row["notes"]),
+        notes=json.loads(row["notes"]), kind=row["kind"],
     )  # fmt: skip

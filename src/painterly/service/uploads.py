@@ -18,10 +18,10 @@ from .._atomic import atomic_path
 from ..errors import ImageError
 from ..image_io import image_format, open_image
 
-__all__ = ["INPUT_PATTERNS", "Upload", "find_input", "read_upload", "store_upload"]
+__all__ = ["INPUT_PATTERNS", "Upload", "find_input", "read_upload", "store_upload", "store_video_upload"]
 
-# Inputs keep their own format's extension: photo.jpg, style_0.png, …
-INPUT_PATTERNS = {"photo": "photo", "style": "style_{index}"}
+# Inputs keep their own format's extension: photo.jpg (or video.mp4), style_0.png, …
+INPUT_PATTERNS = {"photo": "photo", "video": "video", "style": "style_{index}"}
 
 
 class Upload:
@@ -63,3 +63,30 @@ def find_input(folder: Path, stem: str) -> Path:
         if not path.name.startswith("."):  # atomic writes in progress are hidden files
             return path
     raise ImageError(f"the job's input {stem!r} is missing; submit the job again")
+
+
+VIDEO_STEM = "video"
+_CHUNK = 1024 * 1024
+
+
+def store_video_upload(stream: BinaryIO, folder: Path, *, filename: str, max_bytes: int) -> Path:
+    """Copy an uploaded video to ``folder/video.<ext>`` in chunks (never whole in memory), within ``max_bytes``.
+
+    The extension is the client's when it names a video container FFmpeg knows; FFmpeg reads the
+    content either way.
+
+    Raises:
+        HTTPException: 413 over ``max_bytes``.
+    """
+    from ..video.media import INPUT_SUFFIXES
+
+    suffix = Path(filename or "").suffix.lower()
+    target = folder / f"{VIDEO_STEM}{suffix if suffix in INPUT_SUFFIXES else '.mp4'}"
+    written = 0
+    with atomic_path(target) as temporary, temporary.open("wb") as out:
+        while chunk := stream.read(_CHUNK):
+            written += len(chunk)
+            if written > max_bytes:
+                raise HTTPException(413, f"video is larger than {max_bytes:,} bytes")
+            out.write(chunk)
+    return target

@@ -20,13 +20,14 @@ from ..loading import load
 from ..progress import Cancelled, ProgressEvent
 from .config import ServiceConfig
 from .store import Job, JobStore
-from .uploads import find_input
+from .uploads import VIDEO_STEM, find_input
 
-__all__ = ["PREVIEW_NAME", "RESULT_NAME", "WorkerPool", "style_stem"]
+__all__ = ["PREVIEW_NAME", "RESULT_NAME", "VIDEO_RESULT_NAME", "WorkerPool", "style_stem"]
 
 logger = logging.getLogger(__name__)
 
 PHOTO_STEM, RESULT_NAME, PREVIEW_NAME = "photo", "result.png", "preview.jpg"
+VIDEO_RESULT_NAME = "result.mp4"
 _PROGRESS_INTERVAL = 0.25  # seconds between progress writes
 
 
@@ -108,7 +109,8 @@ class WorkerPool:
         folder = self.store.folder(job.id)
         try:
             result = self._stylize(job, folder)
-            save_image(result, folder / RESULT_NAME, force=True)
+            if result is not None:  # a video job wrote its own result
+                save_image(result, folder / RESULT_NAME, force=True)
             self.store.finish(job.id, "done")
         except _ShuttingDown:
             self.store.requeue(job.id)
@@ -129,7 +131,6 @@ class WorkerPool:
     def _stylize(self, job: Job, folder: Path):  # type: ignore[no-untyped-def]
         # Loaded once per process and load spec: jobs that use the same model share it.
         stylizer = load(job.method, device=self.config.device, **job.settings)
-        photo = open_image(find_input(folder, PHOTO_STEM), label="photo")
         styles = [open_image(find_input(folder, style_stem(i)), label="style image") for i in range(job.style_count)]
         last_write, started, limit = 0.0, time.monotonic(), self.config.job_timeout_seconds
 
@@ -147,4 +148,12 @@ class WorkerPool:
                 self.store.update_progress(job.id, event.fraction, event.stage)
                 last_write = time.monotonic()
 
+        if job.kind == "video":
+            from ..video.pipeline import stylize_video
+
+            # resume: a job requeued after a crash or a restart continues at its first unfinished segment.
+            stylize_video(stylizer, find_input(folder, VIDEO_STEM), folder / VIDEO_RESULT_NAME, styles,
+                          style_weights=job.style_weights, resume=True, force=True, callback=report)  # fmt: skip
+            return None
+        photo = open_image(find_input(folder, PHOTO_STEM), label="photo")
         return stylizer.stylize(photo, styles, style_weights=job.style_weights, callback=report)

@@ -36,7 +36,7 @@ INPUT_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi", ".gif")
 # x264's macroblock-tree rate control gave different bytes for the same frames from run to run (decoded frames
 # up to 20 levels apart), which would make a resumed video differ from an uninterrupted one; without it x264 is
 # repeatable, at a few per cent more bits for the same quality.
-H264 = {"crf": "18", "preset": "fast", "x264-params": "mbtree=0"}
+H264 = {"crf": "18", "preset": "veryfast", "x264-params": "mbtree=0"}
 # Output container → (video encoder, its options, audio codecs it can hold as they are, audio encoder otherwise).
 OUTPUT_CODECS: dict[str, tuple[str, dict[str, str], frozenset[str], str]] = {
     ".mp4": ("libx264", H264, frozenset({"aac", "mp3", "alac", "ac3", "eac3", "opus"}),

@@ -21,7 +21,9 @@ import json
 import logging
 import math
 import os
+import queue
 import shutil
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -91,7 +93,7 @@ class VideoReport:
     rate: Fraction  # frames per second of the output
     audio: str | None  # "copied", "re-encoded (aac)", or None
     resumed_frames: int  # frames taken from an earlier, interrupted run
-    seconds: dict[str, float]  # wall time per stage: decode, flow, stylize, encode, join
+    seconds: dict[str, float]  # wall time per stage (decode, flow, stylize, encode, join; overlapping) and total
 
 
 def partial_folder(output: Path) -> Path:
@@ -144,6 +146,7 @@ def stylize_video(
     run.open_state(_fingerprint(stylizer, prepared, settings, source, size), resume=resume, force=force)
     run.stylize_frames()
     audio = run.join(info.rotation, with_audio=settings.audio and info.audio is not None)
+    run.seconds["total"] = time.perf_counter() - run.started
     return VideoReport(output, run.frames, size, run.rate, audio, run.resumed_frames, run.seconds)
 
 
@@ -256,9 +259,10 @@ class _Run:
             yield frame
 
     def stylize_frames(self) -> None:
-        skip = sum(self.segments)
+        skip, size = sum(self.segments), self._batch_size()
+        finisher = _Finisher(self, threaded=size > 1)
         batch: list[np.ndarray] = []
-        writer: SegmentWriter | None = None
+        in_segment = 0  # frames of the current segment handed on; a batch never spans two segments
         try:
             for index, frame in enumerate(self._decoded()):
                 if index < skip:  # done by the interrupted run; only its last input frame is needed, for the flow
@@ -266,26 +270,19 @@ class _Run:
                         self.previous_grey = self.flow.grey(frame)
                     self.frames += 1
                     continue
-                if writer is None:
-                    writer = SegmentWriter(self._segment_path(len(self.segments)), self.output, self.size, self.rate)
                 batch.append(frame)
-                at_segment_end = writer.count + len(batch) == self.segment_frames
-                if len(batch) == self._batch_size() or at_segment_end:
-                    self._process(batch, writer)
+                in_segment += 1
+                at_segment_end = in_segment == self.segment_frames
+                if len(batch) == size or at_segment_end:
+                    finisher.put(self._stylized(batch))
                     batch = []
-                if at_segment_end:
-                    self._finish_segment(writer)
-                    writer = None
+                in_segment = 0 if at_segment_end else in_segment
             if batch:
-                assert writer is not None
-                self._process(batch, writer)
-            if writer is not None:
-                self._finish_segment(writer)
-                writer = None
-        finally:
-            if writer is not None:  # interrupted inside a segment: it is redone on resume
-                writer.container.close()
-                self._segment_path(len(self.segments)).unlink(missing_ok=True)
+                finisher.put(self._stylized(batch))
+            finisher.close()
+        except BaseException:
+            finisher.abort()  # the unfinished segment is dropped and redone on resume; finished ones stay
+            raise
         if self.frames == 0:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise VideoError(f"no frames in {self.source.name} from {self.settings.start:g} s"
@@ -295,34 +292,37 @@ class _Run:
     def _batch_size(self) -> int:
         return 1 if self.stylizer.temporal_loss or not self.stylizer.batched else self.settings.batch
 
-    def _process(self, frames: list[np.ndarray], writer: SegmentWriter) -> None:
-        """Stylize a few frames, correct each against the one before, encode them."""
+    def _stylized(self, frames: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray, bool]:
+        """A few frames stylized: their grey images (for the flow), the results ``B×H×W×3``, and whether the
+        method already held them to the previous frame (a temporal guide) so no blend is due."""
         photos = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float().div_(255)
         greys = [self.flow.grey(frame) for frame in frames] if self.flow is not None else []
         guide = None
         if self.stylizer.temporal_loss and self.flow is not None and self.previous_output is not None:
-            started = time.perf_counter()
+            started = time.perf_counter()  # one frame at a time here, so the previous output is the last one
             motion = estimate_motion(self.flow, self.previous_grey, greys[0], self.size)  # type: ignore[arg-type]
             carried = warp(self.previous_output, motion.backward, sharp=True)
             guide = TemporalGuide(_tensor(carried), torch.from_numpy(motion.confidence)[None, None])
             self.seconds["flow"] += time.perf_counter() - started
         started = time.perf_counter()
         outputs = self.stylizer.stylize_tensor(photos, self.styles, temporal=guide, callback=self._inner_progress())
-        outputs_hwc = outputs.permute(0, 2, 3, 1).float().cpu().numpy()
         self.seconds["stylize"] += time.perf_counter() - started
-        for index, output in enumerate(outputs_hwc):
-            if self.flow is not None and guide is None and self.previous_output is not None:
-                started = time.perf_counter()
-                motion = estimate_motion(self.flow, self.previous_grey, greys[index], self.size)  # type: ignore[arg-type]
-                output = blend_previous(output, self.previous_output, motion, self.settings.temporal_blend)
-                self.seconds["flow"] += time.perf_counter() - started
+        return greys, outputs.permute(0, 2, 3, 1).float().cpu().numpy(), guide is not None
+
+    def finish_frame(self, output: np.ndarray, grey: np.ndarray | None, guided: bool, writer: SegmentWriter) -> None:
+        """Correct one stylized frame against the previous output (one-pass methods), encode it, report."""
+        if self.flow is not None and not guided and self.previous_output is not None:
             started = time.perf_counter()
-            writer.write(_uint8(output))
-            self.seconds["encode"] += time.perf_counter() - started
-            self.previous_output = np.ascontiguousarray(output, dtype=np.float32)
-            self.previous_grey = greys[index] if greys else None
-            self.frames += 1
-            self._report(1.0)
+            motion = estimate_motion(self.flow, self.previous_grey, grey, self.size)  # type: ignore[arg-type]
+            output = blend_previous(output, self.previous_output, motion, self.settings.temporal_blend)
+            self.seconds["flow"] += time.perf_counter() - started
+        started = time.perf_counter()
+        writer.write(_uint8(output))
+        self.seconds["encode"] += time.perf_counter() - started
+        self.previous_output = np.ascontiguousarray(output, dtype=np.float32)
+        self.previous_grey = grey
+        self.frames += 1
+        self._report(1.0)
 
     def _inner_progress(self) -> ProgressCallback | None:
         """Progress within a slow frame (optimization's iterations), as a share of that frame."""
@@ -356,6 +356,90 @@ class _Run:
         shutil.rmtree(self.folder, ignore_errors=True)
         self.seconds["join"] += time.perf_counter() - started
         return audio
+
+
+class _Finisher:
+    """Corrects and encodes stylized frames in order, segment by segment.
+
+    For one-pass methods it works in a thread of its own, so the flow, the blend and the encoder
+    (OpenCV and FFmpeg release the GIL) overlap the next frames' stylization; for optimization,
+    whose next frame needs this one's result, it works inline.
+    """
+
+    def __init__(self, run: _Run, *, threaded: bool) -> None:
+        self.run = run
+        self.writer: SegmentWriter | None = None
+        self.error: BaseException | None = None
+        self.stopping = threading.Event()
+        self.queue: queue.Queue[tuple[list[np.ndarray], np.ndarray, bool] | None] | None = None
+        self.thread: threading.Thread | None = None
+        if threaded:
+            self.queue = queue.Queue(maxsize=2)
+            self.thread = threading.Thread(target=self._loop, name="painterly-video-finisher", daemon=True)
+            self.thread.start()
+
+    def put(self, item: tuple[list[np.ndarray], np.ndarray, bool] | None) -> None:
+        if self.queue is None:
+            if item is not None:
+                self._finish(*item)
+            return
+        while True:
+            self._raise_error()
+            try:
+                self.queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def close(self) -> None:
+        """Wait for every frame handed on, then close the last segment."""
+        if self.thread is not None:
+            self.put(None)
+            self.thread.join()
+            self._raise_error()
+        if self.writer is not None:
+            self.run._finish_segment(self.writer)
+            self.writer = None
+
+    def abort(self) -> None:
+        """Stop, and drop the segment being written (it is redone on resume)."""
+        self.stopping.set()
+        if self.thread is not None:
+            self.thread.join()
+        if self.writer is not None:
+            self.writer.container.close()
+            self.run._segment_path(len(self.run.segments)).unlink(missing_ok=True)
+            self.writer = None
+
+    def _loop(self) -> None:
+        assert self.queue is not None
+        try:
+            while not self.stopping.is_set():
+                try:
+                    item = self.queue.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if item is None:
+                    return
+                self._finish(*item)
+        except BaseException as error:  # handed to the main thread, which raises it
+            self.error = error
+
+    def _raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def _finish(self, greys: list[np.ndarray], outputs: np.ndarray, guided: bool) -> None:
+        run = self.run
+        for index, output in enumerate(outputs):
+            if self.stopping.is_set():
+                return
+            if self.writer is None:
+                self.writer = SegmentWriter(run._segment_path(len(run.segments)), run.output, run.size, run.rate)
+            run.finish_frame(output, greys[index] if greys else None, guided, self.writer)
+            if self.writer.count == run.segment_frames:
+                run._finish_segment(self.writer)
+                self.writer = None
 
 
 def _tensor(image: np.ndarray) -> torch.Tensor:
