@@ -22,8 +22,10 @@ each one's frame-to-frame error map, over three consecutive frames).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -64,18 +66,20 @@ def clip_scores(output: Path, source: Path, painting: Image.Image, encoder: obje
     return float(np.mean(errors)), float(np.mean(ratios))
 
 
-def stylize(
-    source: Path, output: Path, method: list[str], consistency: str, extra: list[str] = ()
-) -> tuple[float, float, int]:  # type: ignore[assignment]
-    """Run ``painterly video``; returns (wall seconds, peak RSS MB, frames)."""
-    from painterly.video.media import probe
+def stylize(source: Path, output: Path, method: list[str], consistency: str, extra: Sequence[str] = ()
+            ) -> tuple[float, float, int, float]:  # fmt: skip
+    """Run ``painterly video``; returns (the video's own seconds, peak RSS MB, frames, the command's seconds).
 
-    command = [PAINTERLY, "video", str(source), "-o", str(output), "--force", "-q", "--threads", "2",
+    The video's own seconds are the pipeline's (decode, flow, stylize, encode, join); the command's add
+    starting Python and loading the model (2–3 s).
+    """
+    command = [PAINTERLY, "video", str(source), "-o", str(output), "--force", "-q", "--json",
                "--consistency", consistency, *method, *extra]  # fmt: skip
     run = run_child(command)
     if run.returncode:
         raise SystemExit(f"failed: {' '.join(command)}\n{run.stderr}")
-    return run.seconds, run.peak_rss_mb, probe(output).frames
+    summary = json.loads(run.stdout.strip().splitlines()[-1])
+    return summary["seconds"]["total"], run.peak_rss_mb, summary["frames"], run.seconds
 
 
 def looped(source: Path, target: Path, seconds: float) -> Path:
@@ -200,8 +204,8 @@ def main() -> None:
     extra_rows = [] if options.quick else other_measurements(data, work)
     # fmt: off
     text = [f"# Video: flicker, style kept, speed, memory\n\n{machine_line()}\n",
-            "Each clip at 640 px long side (smaller ones at their own) through `painterly video` (2 threads); E_warp "
-            "with DIS medium flow at full size on the decoded outputs (the correction uses DIS fast at 480 px). "
+            "Each clip at 640 px long side (smaller ones at their own) through `painterly video` (2 cores, its own thread choice); E_warp "
+            "with DIS medium flow at full size on the decoded outputs (the correction uses DIS fast at up to 640 px). "
             "gram_ratio: every 10th frame against the painting. frames/s (decode → encode): the pipeline's own time; "
             "(whole command): with Python's start and the model's loading.\n",
             markdown_table(["method", "clip", "consistency", "E_warp ↓", "gram_ratio ↓",

@@ -18,8 +18,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
+# Chromium's built-in test camera (a moving pattern with a frame counter), granted without a prompt.
+FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+
+
 @contextmanager
-def _open_page(tmp_path: Path, viewport: dict[str, int]) -> Iterator[Any]:
+def _open_page(tmp_path: Path, viewport: dict[str, int], extra_args: tuple[str, ...] = ()) -> Iterator[Any]:
     """A running service and a headless Chromium page on it (skips where playwright or chromium is absent)."""
     playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
     if not Path(CHROMIUM).exists():
@@ -28,7 +32,8 @@ def _open_page(tmp_path: Path, viewport: dict[str, int]) -> Iterator[Any]:
     server = start_server(tmp_path / "service", port)
     try:
         with playwright_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args],
+                                                 headless=True)  # fmt: skip
             page = browser.new_page(viewport=viewport)
             page.goto(f"http://127.0.0.1:{port}/")
             yield page
@@ -112,3 +117,36 @@ def test_refine_a_one_pass_result(tmp_path: Path) -> None:
         page.click("#gallery button.refine")
         page.wait_for_function("document.querySelectorAll('#gallery img.result').length === 2", timeout=120_000)
         assert page.locator("#gallery button.refine").count() == 1  # a refined result offers no second refine
+
+
+@pytest.mark.browser
+def test_live_camera_shows_stylized_frames(tmp_path: Path) -> None:
+    """Camera mode with Chromium's fake camera: frames go out over the WebSocket and come back stylized."""
+    with _open_page(tmp_path, {"width": 1280, "height": 900}, tuple(FAKE_CAMERA)) as page:
+        page.wait_for_selector("#live-model option[value=cliff_walk]", state="attached")
+        page.select_option("#live-model", "cliff_walk")
+        page.click("#live-start")
+        page.wait_for_function("window.liveFrames >= 5", timeout=60_000)
+        assert page.eval_on_selector("#live-output", "img => img.naturalWidth") == 640
+        assert "frames/s" in page.inner_text("#live-status")
+        page.click("#live-stop")
+        assert page.eval_on_selector("#live-start", "el => el.hidden") is False
+
+
+@pytest.mark.browser
+def test_upload_a_video_and_play_the_result(tmp_path: Path) -> None:
+    """A clip dropped in the photo box runs as a video job; the result plays in the page."""
+    from clips import make_clip
+
+    clip = make_clip(tmp_path / "clip.mp4", frames=12)
+    with _open_page(tmp_path, {"width": 1280, "height": 900}) as page:
+        page.wait_for_selector("#model-gallery button.model img", state="attached")
+        page.set_input_files("#photo", str(clip))
+        assert page.eval_on_selector("#video-preview", "el => el.hidden") is False
+        page.click("#model-gallery button.model >> nth=0")
+        page.eval_on_selector("input[name=size]", "el => { el.value = 64; el.dispatchEvent(new Event('input')); }")
+        page.click("#submit")
+        page.wait_for_selector("#gallery video.result", timeout=120_000)
+        page.wait_for_function("document.querySelector('#gallery video.result').readyState >= 1", timeout=30_000)
+        assert page.eval_on_selector("#gallery video.result", "v => v.videoWidth") == 64
+        assert page.get_attribute("#gallery a", "download").endswith(".mp4")

@@ -23,7 +23,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
@@ -36,6 +36,7 @@ from ..methods.base import Stylizer, get_method, list_methods
 from .config import ServiceConfig
 from .guard import RequestGuard
 from .job_request import largest_size, parse_settings, parse_style_weights, settle_size
+from .live import serve_live
 from .store import TERMINAL_STATES, Job, JobStore
 from .uploads import Upload, read_upload, store_upload, store_video_upload
 from .worker import PHOTO_STEM, PREVIEW_NAME, RESULT_NAME, VIDEO_RESULT_NAME, WorkerPool, style_stem
@@ -155,6 +156,11 @@ def _routes(app: FastAPI, config: ServiceConfig) -> None:
             job = _enqueue(store, uploads, method, values, weights, notes)
         request.app.state.pool.notify()
         return job.public()
+
+    @app.websocket("/api/live")
+    async def live(websocket: WebSocket) -> None:
+        """Live camera: JSON ``{"model", "size"}`` first, then JPEG frames in, stylized JPEG frames out."""
+        await serve_live(websocket, config)
 
     _job_routes(app)
 

@@ -36,6 +36,7 @@ class ServiceConfig:
     max_video_bytes: int = 100 * 1024 * 1024  # per uploaded video (413 above; also bounded by max_request_bytes)
     max_video_seconds: float = 60.0  # longest video accepted (413 above)
     max_video_size: int = 1280  # longest video frame side in px; larger videos run at this size
+    max_live_size: int = 640  # longest side of live camera frames in px (the page's camera mode)
     max_queued: int = 100  # queued + running jobs before new ones get 429
     job_timeout_seconds: float = 3600.0  # a running job over this is stopped and failed (0: no limit)
     result_ttl_hours: float = 24.0  # finished jobs are deleted after this long (0: keep)
@@ -48,7 +49,7 @@ class ServiceConfig:
     def __post_init__(self) -> None:
         minimums = {"workers": 0, "max_upload_bytes": 1, "max_request_bytes": 1, "max_pixels": 1, "max_size": 16,
                     "max_styles": 1, "max_queued": 1, "max_attempts": 1, "port": 1, "max_video_bytes": 1,
-                    "max_video_size": 16}  # fmt: skip
+                    "max_video_size": 16, "max_live_size": 16}  # fmt: skip
         for name, minimum in minimums.items():
             if getattr(self, name) < minimum:
                 raise ArgumentError(f"{name} must be ≥ {minimum}, got {getattr(self, name)}", name=name)

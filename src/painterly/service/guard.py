@@ -72,6 +72,14 @@ class RequestGuard:
         self.origins = {origin.rstrip("/").lower() for origin in config.allowed_origins}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            # A page on any site may open a WebSocket to loopback (browsers apply no same-origin rule to it):
+            # the same Host, Origin and token checks as a POST, and a refused handshake is answered 403.
+            if self._refusal({**scope, "method": "POST"}, Headers(scope=scope)) is not None:
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            await self.app(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -105,7 +113,8 @@ class RequestGuard:
             # Browsers send Origin on cross-site POSTs and Sec-Fetch-Site on the rest; other clients send neither.
             return headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
         origin = origin.rstrip("/").lower()
-        own = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}".lower()
+        scheme = {"ws": "http", "wss": "https"}.get(scope.get("scheme", "http"), scope.get("scheme", "http"))
+        own = f"{scheme}://{headers.get('host', '')}".lower()
         return origin == own or origin in self.origins or "*" in self.origins
 
     def _has_token(self, scope: Scope, headers: Headers) -> bool:

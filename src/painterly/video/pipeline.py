@@ -59,7 +59,7 @@ class VideoSettings:
     """How a clip is cut, corrected and written; the stylizer's own settings say how each frame looks."""
 
     consistency: Consistency = "flow"  # none: every frame on its own; flow: carried along the optical flow
-    temporal_blend: float = 0.5  # one-pass methods: share of the carried previous frame where the flow is trusted
+    temporal_blend: float = 0.4  # one-pass methods: share of the carried previous frame where the flow is trusted
     start: float = 0.0  # seconds into the clip to begin
     duration: float | None = None  # seconds to stylize (None: to the end)
     every: int = 1  # stylize every Nth frame (a preview; the frame rate drops N-fold, the length stays)

@@ -24,6 +24,12 @@ async function loadModels() {
   models = listing.methods;
   trained = listing.models.filter((m) => m.kind === "stylenet");
   renderGallery();
+  for (const model of trained) {
+    const option = document.createElement("option");
+    option.value = model.name; option.textContent = model.name;
+    $("live-model").appendChild(option);
+  }
+  if (trained.some((m) => m.name === "hokusai_wave_stable")) $("live-model").value = "hokusai_wave_stable";
   for (const name of Object.keys(models)) {
     const option = document.createElement("option");
     option.value = name; option.textContent = name;
@@ -111,9 +117,14 @@ function renderGallery() {
   }
 }
 
+const isVideo = (file) => file.type.startsWith("video/");
+
 function showPhoto(file) {
-  const img = $("photo-preview");
-  img.src = URL.createObjectURL(file); img.hidden = false; img.alt = "Chosen photo: " + file.name;
+  const img = $("photo-preview"), video = $("video-preview");
+  const shown = isVideo(file) ? video : img;
+  img.hidden = video.hidden = true;
+  shown.src = URL.createObjectURL(file); shown.hidden = false;
+  if (shown === img) img.alt = "Chosen photo: " + file.name;
   $("photo-label").textContent = file.name;
 }
 
@@ -160,7 +171,8 @@ async function submit(event, extra = {}) {
     return;
   }
   const body = new FormData();
-  body.append("photo", $("photo").files[0]);
+  const chosen = $("photo").files[0];
+  body.append(isVideo(chosen) ? "video" : "photo", chosen);
   if (needsStyles) for (const file of $("styles").files) body.append("styles", file);
   body.append("method", $("method").value);
   const settings = {};
@@ -206,20 +218,24 @@ function follow(id) {
     }
     if (["done", "failed", "cancelled"].includes(job.state)) {
       source.close(); $("cancel").hidden = true;
-      if (job.state === "done") addResult(id, job.notes || []);
+      if (job.state === "done") addResult(id, job.notes || [], job.kind);
       else $("stage").textContent = `${job.state}: ${job.error || ""}`;
     }
   };
 }
 
-function addResult(id, notes) {
+function addResult(id, notes, kind = "image") {
   const item = document.createElement("li");
-  const img = document.createElement("img");
-  img.src = withToken(`/api/jobs/${id}/result`); img.alt = "Stylized result " + id.slice(0, 8);
-  img.className = "result";
+  // A video result plays in place, with its sound; an image shows as itself.
+  const shown = document.createElement(kind === "video" ? "video" : "img");
+  shown.src = withToken(`/api/jobs/${id}/result`);
+  if (kind === "video") { shown.controls = true; shown.playsInline = true; shown.setAttribute("aria-label", "Stylized video " + id.slice(0, 8)); }
+  else shown.alt = "Stylized result " + id.slice(0, 8);
+  shown.className = "result";
   const link = document.createElement("a");
-  link.href = img.src; link.download = `painterly-${id.slice(0, 8)}.png`; link.textContent = "Download";
-  item.append(img, link);
+  link.href = shown.src; link.download = `painterly-${id.slice(0, 8)}.${kind === "video" ? "mp4" : "png"}`;
+  link.textContent = "Download";
+  item.append(shown, link);
   for (const text of notes) {  // e.g. "the result is enlarged 8.5× from the photo's 480×360"
     const note = document.createElement("p");
     note.className = "note"; note.textContent = text;
@@ -227,7 +243,7 @@ function addResult(id, notes) {
   }
   // Fast preview, then refine: one-pass results can be sharpened by a few full-size Gatys steps.
   const sent = submitted[id];
-  const canRefine = sent && models[sent.method].settings.some((f) => f.name === "refine") && !sent.settings.refine;
+  const canRefine = kind !== "video" && sent && models[sent.method].settings.some((f) => f.name === "refine") && !sent.settings.refine;
   if (canRefine) {
     const refine = document.createElement("button");
     refine.type = "button"; refine.className = "refine";
@@ -238,6 +254,71 @@ function addResult(id, notes) {
   $("gallery").prepend(item);
 }
 
+// Live camera: frames to /api/live over a WebSocket, one in flight at a time, stylized frames back.
+let live = null;  // {stream, socket}
+window.liveFrames = 0;  // frames shown so far (read by the browser test and the live benchmark)
+window.liveFps = 0;
+
+async function startLive() {
+  $("live-status").textContent = "Starting the camera…";
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360 }, audio: false });
+  } catch (error) {
+    $("live-status").textContent = "No camera: " + error.message;
+    return;
+  }
+  const camera = $("camera");
+  camera.srcObject = stream;
+  await camera.play();
+  const canvas = document.createElement("canvas");
+  canvas.width = camera.videoWidth || 640; canvas.height = camera.videoHeight || 360;
+  const context = canvas.getContext("2d");
+  const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+  const socket = new WebSocket(scheme + location.host + withToken("/api/live"));
+  socket.binaryType = "blob";
+  live = { stream, socket };
+  $("live-start").hidden = true; $("live-stop").hidden = false;
+  let times = [];
+  const sendFrame = () => {
+    if (!live || socket.readyState !== WebSocket.OPEN) return;
+    context.drawImage(camera, 0, 0, canvas.width, canvas.height);
+    canvas.toBlob((blob) => blob && socket.readyState === WebSocket.OPEN && socket.send(blob), "image/jpeg", 0.85);
+  };
+  socket.onopen = () => socket.send(JSON.stringify({ model: $("live-model").value, size: Math.max(canvas.width, canvas.height) }));
+  socket.onmessage = (message) => {
+    if (typeof message.data === "string") {
+      const info = JSON.parse(message.data);
+      if (info.error) { $("live-status").textContent = "Stopped: " + info.error; stopLive(); return; }
+      $("live-status").textContent = `${info.model} at ${canvas.width}×${canvas.height}…`;
+      sendFrame();
+      return;
+    }
+    const output = $("live-output");
+    const previous = output.src;
+    output.src = URL.createObjectURL(message.data); output.hidden = false;
+    if (previous) URL.revokeObjectURL(previous);
+    const now = performance.now();
+    times = times.filter((t) => now - t < 2000).concat(now);
+    window.liveFrames += 1;
+    window.liveFps = times.length > 1 ? (times.length - 1) / ((now - times[0]) / 1000) : 0;
+    $("live-status").textContent = `${$("live-model").value}: ${window.liveFps.toFixed(1)} frames/s at ${canvas.width}×${canvas.height}`;
+    sendFrame();
+  };
+  socket.onclose = () => { if (live) stopLive(); };
+}
+
+function stopLive() {
+  if (!live) return;
+  const { stream, socket } = live;
+  live = null;
+  for (const track of stream.getTracks()) track.stop();
+  if (socket.readyState <= WebSocket.OPEN) socket.close();
+  $("live-start").hidden = false; $("live-stop").hidden = true;
+}
+
+$("live-start").addEventListener("click", startLive);
+$("live-stop").addEventListener("click", stopLive);
 $("method").addEventListener("change", renderSettings);
 $("job-form").addEventListener("submit", submit);
 $("cancel").addEventListener("click", () => current && api(`/api/jobs/${current}`, { method: "DELETE" }));
