@@ -32,7 +32,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, labelled_row, machine_line, markdown_table, publish, require_shared_data, run_child
+from _common import REPO, RESULTS, labelled_row, machine_line, markdown_table, publish, require_shared_data, run_child
 
 PAINTING = "styles/train/hokusai__nami.jpg"
 SIZE = 640
@@ -122,7 +122,7 @@ def strip(source: Path, plain: Path, steady: Path, target: Path, start: int = 60
         rows.append(labelled_row([(f"{name}, frame {start + i}", Image.fromarray(f)) for i, f in enumerate(clip[:3])],
                                  height=200))  # fmt: skip
         if name != "input":
-            rows.append(labelled_row([(f"{name}: change not explained by motion ×4", error_map(clip, frames["input"],
+            rows.append(labelled_row([(f"{name}: change not explained by motion (x4)", error_map(clip, frames["input"],
                                       i)) for i in range(3)], height=200))  # fmt: skip
     sheet = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows)), "white")
     top = 0
@@ -159,9 +159,57 @@ def other_measurements(data: Path, work: Path) -> list[list[str]]:
     return rows
 
 
+METHODS = {
+    "feedforward hokusai_wave": ["--method", "feedforward", "--model", "hokusai_wave"],
+    "feedforward hokusai_wave_stable": ["--method", "feedforward", "--model", "hokusai_wave_stable"],
+    "adain": ["--method", "adain", "--style", "{data}/" + PAINTING],
+}
+RAW = RESULTS / "video.json"  # every measurement, so one method's rows can be rerun (--methods) and merged
+
+
+def measure_method(label: str, data: Path, clips: list[Path], painting: Image.Image, encoder: object, work: Path
+                   ) -> tuple[list[list[str]], dict[str, list[list[float]]]]:  # fmt: skip
+    """One method on every clip, per frame and consistent: table rows and (E_warp, gram_ratio) per clip."""
+    method = [part.replace("{data}", str(data)) for part in METHODS[label]]
+    rows, scores = [], {"none": [], "flow": []}
+    for clip in clips:
+        for consistency in ("none", "flow"):
+            output = work / f"{clip.stem}-{label.replace(' ', '_')}-{consistency}.mp4"
+            info = probe(clip)
+            size = ["--size", str(min(SIZE, max(info.width, info.height)))]  # never enlarged
+            seconds, rss, frames, command_seconds = stylize(clip, output, [*method, *size], consistency)
+            e_warp, ratio = clip_scores(output, clip, painting, encoder)
+            scores[consistency].append([e_warp, ratio])
+            rows.append([label, f"{clip.stem} ({probe(output).width}×{probe(output).height})", consistency,
+                         f"{e_warp:.5f}", f"{ratio:.3f}", f"{frames / seconds:.1f}", f"{frames / command_seconds:.1f}",
+                         f"{rss:.0f}"])  # fmt: skip
+            print(rows[-1], flush=True)
+        if label == "feedforward hokusai_wave" and clip.stem == "flower":
+            stem = work / f"{clip.stem}-{label.replace(' ', '_')}"
+            strip(clip, Path(f"{stem}-none.mp4"), Path(f"{stem}-flow.mp4"), RESULTS / "video_strip.png")
+    return rows, scores
+
+
+def summary_rows(scores: dict[str, dict[str, list[list[float]]]]) -> list[list[str]]:
+    """Consistent against per frame, means over the clips; and the stable model with flow against the plain one."""
+
+    def ratio(flow: list[list[float]], plain: list[list[float]]) -> list[str]:
+        a, b = np.mean(flow, axis=0), np.mean(plain, axis=0)
+        return [f"{a[0] / b[0]:.2f}", f"{a[1] / b[1]:.2f}"]
+
+    rows = [[label, *ratio(kinds["flow"], kinds["none"])] for label, kinds in scores.items()]
+    plain, stable = scores.get("feedforward hokusai_wave"), scores.get("feedforward hokusai_wave_stable")
+    if plain and stable:
+        rows.append(["feedforward: hokusai_wave_stable with flow / hokusai_wave per frame",
+                     *ratio(stable["flow"], plain["none"])])  # fmt: skip
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="one clip, no memory or optimize rows")
+    parser.add_argument("--methods", help=f"rerun only these (comma-separated: {', '.join(METHODS)}) and merge "
+                                          "them into the last full run's results")  # fmt: skip
     options = parser.parse_args()
     data = require_shared_data()
     from painterly.encoders import get_encoder
@@ -169,55 +217,35 @@ def main() -> None:
     encoder = get_encoder("vgg19.caffe_q8", "max", "relu5_1")
     painting = Image.open(data / PAINTING).convert("RGB")
     clips = sorted((data / "videos").glob("*.mp4"))[: 1 if options.quick else None]
-    methods = {
-        "feedforward hokusai_wave": ["--model", "hokusai_wave"],
-        "feedforward hokusai_wave_stable": ["--model", "hokusai_wave_stable"],
-        "adain": ["--method", "adain", "--style", str(data / PAINTING)],
-    }
-    rows, summary = [], {}
+    chosen = options.methods.split(",") if options.methods else list(METHODS)
+    unknown = set(chosen) - set(METHODS)
+    if unknown:
+        raise SystemExit(f"unknown methods: {', '.join(sorted(unknown))}")
+    raw = json.loads(RAW.read_text()) if options.methods and RAW.exists() else {"rows": {}, "scores": {}, "extra": []}
     work = Path(tempfile.mkdtemp(prefix="painterly-video-"))
-    for label, method in methods.items():
-        if "feedforward" in label:
-            method = ["--method", "feedforward", *method]
-        per_method = {"none": [], "flow": []}
-        for clip in clips:
-            results = {}
-            for consistency in ("none", "flow"):
-                output = work / f"{clip.stem}-{label.replace(' ', '_')}-{consistency}.mp4"
-                info = probe(clip)
-                size = ["--size", str(min(SIZE, max(info.width, info.height)))]  # never enlarged
-                seconds, rss, frames, command_seconds = stylize(clip, output, [*method, *size], consistency)
-                e_warp, ratio = clip_scores(output, clip, painting, encoder)
-                results[consistency] = (e_warp, ratio)
-                per_method[consistency].append((e_warp, ratio))
-                rows.append([label, f"{clip.stem} ({probe(output).width}×{probe(output).height})", consistency,
-                             f"{e_warp:.5f}", f"{ratio:.3f}", f"{frames / seconds:.1f}",
-                             f"{frames / command_seconds:.1f}", f"{rss:.0f}"])  # fmt: skip
-                print(rows[-1], flush=True)
-            if label == "feedforward hokusai_wave" and clip.stem == "flower":
-                stem = f"{clip.stem}-{label.replace(' ', '_')}"
-                strip(
-                    clip, work / f"{stem}-none.mp4", work / f"{stem}-flow.mp4", REPO / "bench/results/video_strip.png"
-                )
-        none, flow = (np.mean(per_method[c], axis=0) for c in ("none", "flow"))
-        summary[label] = (flow[0] / none[0], flow[1] / none[1])
-    extra_rows = [] if options.quick else other_measurements(data, work)
+    for label in chosen:
+        raw["rows"][label], raw["scores"][label] = measure_method(label, data, clips, painting, encoder, work)
+        raw.setdefault("machines", {})[label] = machine_line()
+    if not options.quick and not options.methods:
+        raw["extra"] = other_measurements(data, work)
+    RAW.write_text(json.dumps(raw, indent=1))
+    rows = [row for label in METHODS if label in raw["rows"] for row in raw["rows"][label]]
+    machines = sorted(set(raw.get("machines", {}).values()))
     # fmt: off
-    text = [f"# Video: flicker, style kept, speed, memory\n\n{machine_line()}\n",
-            "Each clip at 640 px long side (smaller ones at their own) through `painterly video` (2 cores, its own thread choice); E_warp "
-            "with DIS medium flow at full size on the decoded outputs (the correction uses DIS fast at up to 640 px). "
-            "gram_ratio: every 10th frame against the painting. frames/s (decode → encode): the pipeline's own time; "
-            "(whole command): with Python's start and the model's loading.\n",
+    text = [f"# Video: flicker, style kept, speed, memory\n\n{' / '.join(machines)}\n",
+            "Each clip at 640 px long side (smaller ones at their own) through `painterly video` (2 cores, its "
+            "own thread choice); E_warp with DIS medium flow at full size on the decoded outputs (the correction "
+            "uses DIS fast at up to 640 px). gram_ratio: every 10th frame against the painting. frames/s (decode → "
+            "encode): the pipeline's own time; (whole command): with Python's start and the model's loading.\n",
             markdown_table(["method", "clip", "consistency", "E_warp ↓", "gram_ratio ↓",
                             "frames/s (decode → encode)", "frames/s (whole command)", "peak RSS MB"], rows),
             "\n## Consistent against per frame (means over the clips)\n",
             markdown_table(["method", "E_warp consistent / per frame (target ≤ 0.5)",
-                            "gram_ratio consistent / per frame (target ≤ 1.15)"],
-                           [[k, f"{a:.2f}", f"{b:.2f}"] for k, (a, b) in summary.items()])]
+                            "gram_ratio consistent / per frame (target ≤ 1.15)"], summary_rows(raw["scores"]))]
     # fmt: on
-    if extra_rows:
+    if raw["extra"]:
         text += ["\n## Memory against clip length, and optimization per frame\n",
-                 markdown_table(["run", "frames", "seconds", "frames/s", "peak RSS MB"], extra_rows)]  # fmt: skip
+                 markdown_table(["run", "frames", "seconds", "frames/s", "peak RSS MB"], raw["extra"])]  # fmt: skip
     publish("video", "\n".join(text))
 
 

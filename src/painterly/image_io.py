@@ -27,6 +27,7 @@ __all__ = [
     "MAX_PIXELS",
     "MIN_SIDE",
     "OUTPUT_FORMATS",
+    "check_destination",
     "check_image",
     "check_output_path",
     "fit_long_side",
@@ -226,6 +227,17 @@ def check_output_path(path: str | os.PathLike[str], *, force: bool = False) -> s
     if suffix not in OUTPUT_FORMATS:
         known = ", ".join(OUTPUT_FORMATS)
         raise OutputError(f"cannot tell the output format from {str(target)!r}; use one of {known}", path=str(target))
+    check_destination(target, force=force)
+    return OUTPUT_FORMATS[suffix]
+
+
+def check_destination(target: Path, *, force: bool = False) -> None:
+    """Fail early if ``target`` cannot receive a file: it exists (without ``force``), is a folder, or its
+    folder is missing or not writable.
+
+    Raises:
+        OutputError: saying which.
+    """
     if target.is_dir():
         raise OutputError(f"output path is a directory: {target}", path=str(target))
     if target.exists() and not force:
@@ -235,7 +247,6 @@ def check_output_path(path: str | os.PathLike[str], *, force: bool = False) -> s
         raise OutputError(f"output folder does not exist: {folder}", path=str(target))
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"output folder is not writable: {folder}", path=str(target))
-    return OUTPUT_FORMATS[suffix]
 
 
 def save_image(

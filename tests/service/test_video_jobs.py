@@ -73,7 +73,7 @@ def test_live_camera_frames_come_back_stylized(client) -> None:  # type: ignore[
         socket.send_json({"model": "cliff_walk", "size": 96})
         assert socket.receive_json()["ready"] is True
         for index in range(3):
-            ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(clip_frame(index, 128, 72), cv2.COLOR_RGB2BGR))
+            _, jpeg = cv2.imencode(".jpg", cv2.cvtColor(clip_frame(index, 128, 72), cv2.COLOR_RGB2BGR))
             socket.send_bytes(jpeg.tobytes())
             frame = cv2.imdecode(np.frombuffer(socket.receive_bytes(), np.uint8), cv2.IMREAD_COLOR)
             assert frame.shape == (54, 96, 3)  # 128×72 at 96 px long, even sides
@@ -92,6 +92,5 @@ def test_live_setup_errors_are_one_message(client, setup: dict[str, object]) -> 
 def test_live_refuses_other_sites(client) -> None:  # type: ignore[no-untyped-def]
     from starlette.websockets import WebSocketDisconnect
 
-    with pytest.raises(WebSocketDisconnect):
-        with client.websocket_connect(LIVE, headers={"Origin": "https://evil.example"}) as socket:
-            socket.receive_json()
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect(LIVE, headers={"Origin": "https://evil.example"}):
+        pass

@@ -47,3 +47,17 @@ def test_an_unreadable_clip_fails_in_one_line(tmp_path: Path, capsys: pytest.Cap
     assert main(["video", str(broken), "-o", str(tmp_path / "out.mp4"), *FAST]) == EXIT_USAGE
     error = capsys.readouterr().err.strip()
     assert error.startswith("painterly: error: cannot read") and "\n" not in error
+
+
+def test_real_time_methods_leave_a_core_to_the_flow_and_encoder() -> None:
+    from painterly import load
+    from painterly.commands.video import video_threads
+    from painterly.methods.adain import AdaINStylizer
+    from painterly.video.pipeline import VideoSettings
+
+    feedforward = load("feedforward", model="cliff_walk")
+    flow, plain = VideoSettings(consistency="flow"), VideoSettings(consistency="none")
+    assert video_threads(feedforward, flow, 2) == 1
+    assert video_threads(feedforward, flow, 1) == 1
+    assert video_threads(feedforward, plain, 2) == 2
+    assert not AdaINStylizer.real_time  # its finishing is a small share of a frame: it keeps every core

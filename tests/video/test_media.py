@@ -94,3 +94,17 @@ def test_webm_gets_vp9_and_the_audio_re_encoded_to_opus(tmp_path: Path) -> None:
 def test_unknown_output_extension_is_refused(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="use one of"):
         SegmentWriter(tmp_path / "x.avi", tmp_path / "x.avi", (96, 64), Fraction(24))
+
+
+def test_a_clip_without_frames_is_refused(tmp_path: Path) -> None:
+    import av
+
+    path = tmp_path / "empty.mp4"
+    with av.open(str(path), mode="w") as container:  # a valid container whose video stream got no frames
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height = 64, 48
+        container.start_encoding()
+    assert path.stat().st_size > 0
+    with pytest.raises(VideoError, match="no video frames") as caught:
+        probe(path)
+    assert "empty.mp4" in str(caught.value) and "\n" not in str(caught.value)

@@ -54,6 +54,21 @@ def parse_style_weights(text: str | None, count: int) -> list[float] | None:
     return weights
 
 
+def chosen_method(options: argparse.Namespace) -> tuple[type[Stylizer], Any, list[float] | None]:
+    """The method, its settings and the style weights from the options, with the style images checked against it.
+
+    Raises:
+        ArgumentError: an unknown method, style images it cannot use or lacks, bad settings or weights.
+    """
+    stylizer_class = get_method(options.method)
+    if stylizer_class.needs_style_images and not options.style:
+        raise ArgumentError(f"--method {options.method} needs at least one --style image")
+    if options.style and not stylizer_class.needs_style_images:
+        raise ArgumentError(f"--method {options.method} uses its model's styles; drop --style (see --blend)")
+    settings = settings_from_options(stylizer_class.Settings, options, owner=options.method, others=method_fields())
+    return stylizer_class, settings, parse_style_weights(options.style_weights, len(options.style))
+
+
 def plan_outputs(options: argparse.Namespace, settings: Any) -> list[Path]:
     """One output path per photo, all checked before any work: a file for one photo, names in a folder for many."""
     target = Path(options.output)
@@ -81,13 +96,7 @@ def run(options: argparse.Namespace) -> int:
     if not 1 <= options.jpeg_quality <= 100:
         raise ArgumentError(f"--jpeg-quality must be within 1..100, got {options.jpeg_quality}")
     device = make_device(options.device)
-    stylizer_class = get_method(options.method)
-    if stylizer_class.needs_style_images and not options.style:
-        raise ArgumentError(f"--method {options.method} needs at least one --style image")
-    if options.style and not stylizer_class.needs_style_images:
-        raise ArgumentError(f"--method {options.method} uses its model's styles; drop --style (see --blend)")
-    settings = settings_from_options(stylizer_class.Settings, options, owner=options.method, others=method_fields())
-    weights = parse_style_weights(options.style_weights, len(options.style))
+    stylizer_class, settings, weights = chosen_method(options)
     outputs = plan_outputs(options, settings)
     fields = setting_fields(stylizer_class.Settings)
     every = next((getattr(settings, f.name) for f in fields if f.role == "preview"), 0)
@@ -119,4 +128,4 @@ def _save(result: Any, output: Path, stylizer: Stylizer, options: argparse.Names
     print(json.dumps({"output": str(output), **provenance}) if options.json else output)
 
 
-__all__ = ["HELP", "NAME", "add_arguments", "parse_style_weights", "plan_outputs", "run"]
+__all__ = ["HELP", "NAME", "add_arguments", "chosen_method", "parse_style_weights", "plan_outputs", "run"]

@@ -10,15 +10,14 @@ import torch
 
 from .._settings import setting_fields
 from ..devices import make_device
-from ..errors import ArgumentError
 from ..image_io import open_image
 from ..loading import load
-from ..methods.base import Stylizer, get_method
+from ..methods.base import Stylizer
 from ..video.media import INPUT_SUFFIXES, OUTPUT_CODECS
 from ..video.pipeline import CONSISTENCY, VideoSettings, describe, partial_folder, stylize_video
-from ._options import add_setting_options, method_fields, settings_from_options
+from ._options import add_setting_options, method_fields
 from ._progress import ProgressBar, set_threads
-from .stylize import parse_style_weights
+from .stylize import chosen_method
 
 NAME = "video"
 HELP = "stylize a video clip (every method; flicker-corrected, audio kept, resumable)"
@@ -40,7 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"their own [{DEFAULTS.consistency}]")  # fmt: skip
     parser.add_argument("--temporal-blend", type=float, default=DEFAULTS.temporal_blend,
                         help="one-pass methods: share of the previous frame kept where the motion is trusted, "
-                             f"0–1 (more: steadier, but trails) [{DEFAULTS.temporal_blend}]")  # fmt: skip
+                             "0–1 (more: steadier, but trails) [the method's: 0.4 feedforward, 0.55 adain, "
+                             "wct]")  # fmt: skip
     parser.add_argument("--start", type=float, default=0.0, help="seconds into the clip to begin [0]")
     parser.add_argument("--duration", type=float, help="seconds to stylize [to the end]")
     parser.add_argument("--every", type=int, default=1, help="stylize every Nth frame, for a quick preview [1]")
@@ -62,13 +62,7 @@ def run(options: argparse.Namespace) -> int:
                                    start=options.start, duration=options.duration, every=options.every,
                                    audio=not options.no_audio, batch=options.batch)  # fmt: skip
     device = make_device(options.device)
-    stylizer_class = get_method(options.method)
-    if stylizer_class.needs_style_images and not options.style:
-        raise ArgumentError(f"--method {options.method} needs at least one --style image")
-    if options.style and not stylizer_class.needs_style_images:
-        raise ArgumentError(f"--method {options.method} uses its model's styles; drop --style (see --blend)")
-    settings = settings_from_options(stylizer_class.Settings, options, owner=options.method, others=method_fields())
-    weights = parse_style_weights(options.style_weights, len(options.style))
+    stylizer_class, settings, weights = chosen_method(options)
     styles = [open_image(path, label="style image") for path in options.style]
     fields = setting_fields(stylizer_class.Settings)
     stylizer = load(options.method, device=device, **{f.name: getattr(settings, f.name) for f in fields})
@@ -89,14 +83,14 @@ def run(options: argparse.Namespace) -> int:
 
 
 def video_threads(stylizer: Stylizer, settings: VideoSettings, cores: int) -> int:
-    """Torch threads for a video run: with flow correction, one-pass methods leave a core to the finisher.
+    """Torch threads for a video run: with flow correction, a real-time method leaves a core to the finisher.
 
     The flow, the blend and the encoder run beside the stylizer (``video/pipeline.py``); on 2 cores,
     640×360 feedforward with flow went from 14.9 to 15.9 frames/s with one torch thread instead of two
-    (without flow, two threads stay faster: 26 against 18 frames/s).
+    (without flow, two threads stay faster: 26 against 18 frames/s). A slower method keeps every core:
+    adain with flow fell from 3.3 to 1.9 frames/s on one thread, its finishing being a small share.
     """
-    one_pass = stylizer.batched and not stylizer.temporal_loss
-    return max(1, cores - 1) if one_pass and settings.consistency == "flow" else cores
+    return max(1, cores - 1) if stylizer.real_time and settings.consistency == "flow" else cores
 
 
 __all__ = ["HELP", "NAME", "add_arguments", "run", "video_threads"]

@@ -116,6 +116,9 @@ def region_weights(mask: torch.Tensor, size: torch.Size | tuple[int, ...], count
 class EncoderDecoderStylizer(Stylizer):
     """Encode, transform the features toward the style(s), decode: any painting in one pass."""
 
+    # Its frames flicker more than a trained network's and its texture survives mixing better
+    # (bench/results/video.md): a larger share of the carried frame.
+    video_blend = 0.55
     bytes_per_pixel = 800.0  # measured ≈ 710 B/px at 2048×1536 (encoder to relu4_1 and decoder)
     pad_multiple = 8  # relu4_1 is at 1/8 scale …
     pad_minimum = 16  # … and the decoder reflection-pads it by 1, so it needs ≥ 2 px there

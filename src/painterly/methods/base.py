@@ -178,6 +178,8 @@ class Stylizer(abc.ABC):
     tile_overlap: ClassVar[int] = DEFAULT_OVERLAP  # px neighbouring tiles share: about the core's receptive field
     thumbnail_side: ClassVar[int] = THUMBNAIL_SIDE  # long side at which tiles' global statistics are taken
     temporal_loss: ClassVar[bool] = False  # the core takes a ``TemporalGuide`` into its objective (video)
+    video_blend: ClassVar[float] = 0.4  # video: share of the previous result carried along the flow (one-pass)
+    real_time: ClassVar[bool] = False  # a 640×360 frame in tens of milliseconds on a CPU (video runs share cores)
 
     def __init__(self, settings: Any = None, *, device: torch.device | str = "cpu") -> None:
         self.settings = settings if settings is not None else self.Settings()

@@ -121,6 +121,7 @@ class FeedForwardStylizer(Stylizer):
     # starts (≈ 4.5 MP): below that one whole pass is faster than tiles plus their 2048 px thumbnail pass
     # (4 MP: 0.24 s/MP whole, 0.58 tiled), above it tiles are faster (16 MP: 0.34 whole, 0.26 tiled).
     bytes_per_pixel = 60.0
+    real_time = True
     settings: FeedForwardSettings
 
     pad_multiple = 4  # the network works at H/2 and H/4 …

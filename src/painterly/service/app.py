@@ -18,8 +18,8 @@ import asyncio
 import importlib.resources
 import json
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -224,12 +224,19 @@ def _check_upload(upload: UploadFile, label: str, config: ServiceConfig) -> Uplo
 def _enqueue(store: JobStore, uploads: list[Upload], method: str, values: dict[str, Any],
              weights: list[float] | None, notes: list[str]) -> Job:  # fmt: skip
     """Write every input, then insert the job: a worker never sees a job without its files."""
-    job_id, folder = store.new_folder()
-    try:
+    with _job_folder(store) as (job_id, folder):
         stems = [PHOTO_STEM, *(style_stem(index) for index in range(len(uploads) - 1))]
         for upload, stem in zip(uploads, stems):
             store_upload(upload, folder, stem)
         return store.enqueue(job_id, method, values, weights, len(uploads) - 1, notes)
+
+
+@contextmanager
+def _job_folder(store: JobStore) -> Iterator[tuple[str, Path]]:
+    """A new job's folder for its inputs, deleted again if anything fails before the job is queued."""
+    job_id, folder = store.new_folder()
+    try:
+        yield job_id, folder
     except OSError as error:
         store.delete(job_id)
         raise HTTPException(507, f"the server could not store the upload: {error.strerror or error}") from None
@@ -243,8 +250,7 @@ def _enqueue_video(store: JobStore, video: UploadFile, styles: list[Upload], met
     """Store the clip (in chunks), check it and its limits, store the styles, then insert the job."""
     from ..video.media import probe
 
-    job_id, folder = store.new_folder()
-    try:
+    with _job_folder(store) as (job_id, folder):
         path = store_video_upload(video.file, folder, filename=video.filename or "", max_bytes=config.max_video_bytes)
         try:
             info = probe(path)
@@ -258,12 +264,6 @@ def _enqueue_video(store: JobStore, video: UploadFile, styles: list[Upload], met
         for index, upload in enumerate(styles):
             store_upload(upload, folder, style_stem(index))
         return store.enqueue(job_id, method.name, values, weights, len(styles), notes, kind="video")
-    except OSError as error:
-        store.delete(job_id)
-        raise HTTPException(507, f"the server could not store the upload: {error.strerror or error}") from None
-    except BaseException:
-        store.delete(job_id)
-        raise
 
 
 def _job_or_404(request: Request, job_id: str) -> Job:

@@ -21,7 +21,6 @@ from ..errors import PainterlyError
 from ..loading import load
 from ..methods.base import Stylizer
 from ..video.flow import FlowEstimator, blend_previous, estimate_motion
-from ..video.pipeline import VideoSettings
 from .config import ServiceConfig
 
 __all__ = ["LiveSession", "serve_live"]
@@ -29,7 +28,6 @@ __all__ = ["LiveSession", "serve_live"]
 logger = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 4 * 1024 * 1024  # one camera JPEG
-LIVE_BLEND = VideoSettings().temporal_blend  # as in painterly video
 JPEG_QUALITY = 85
 
 
@@ -64,7 +62,7 @@ class LiveSession:
         grey = self.flow.grey(frame)
         if self.previous_output is not None and self.previous_output.shape == output.shape:
             motion = estimate_motion(self.flow, self.previous_grey, grey, size)  # type: ignore[arg-type]
-            output = blend_previous(output, self.previous_output, motion, LIVE_BLEND)
+            output = blend_previous(output, self.previous_output, motion, self.stylizer.video_blend)
         self.previous_output, self.previous_grey = np.ascontiguousarray(output, dtype=np.float32), grey
         encoded = cv2.cvtColor((np.clip(output, 0, 1) * 255 + 0.5).astype(np.uint8), cv2.COLOR_RGB2BGR)
         ok, data = cv2.imencode(".jpg", encoded, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])

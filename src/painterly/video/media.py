@@ -90,7 +90,7 @@ def probe(path: str | Path) -> VideoInfo:
     path = Path(path)
     with _open(path) as container:
         if not container.streams.video:
-            raise VideoError(f"{path} has no video stream", path=str(path))
+            raise VideoError(f"{path} has no video frames", path=str(path))
         if "image2" in container.format.name or container.format.name.endswith("_pipe"):
             raise VideoError(f"{path} is a still image: stylize it with `painterly stylize`", path=str(path))
         stream = container.streams.video[0]

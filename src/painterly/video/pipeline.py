@@ -37,7 +37,7 @@ import torch
 from .. import __version__
 from .._atomic import atomic_path
 from ..errors import ArgumentError, OutputError, VideoError
-from ..image_io import MIN_SIDE
+from ..image_io import MIN_SIDE, check_destination
 from ..inputs import ImageInput
 from ..methods.base import PreparedStyles, Stylizer, TemporalGuide
 from ..progress import ProgressCallback, ProgressEvent
@@ -59,7 +59,7 @@ class VideoSettings:
     """How a clip is cut, corrected and written; the stylizer's own settings say how each frame looks."""
 
     consistency: Consistency = "flow"  # none: every frame on its own; flow: carried along the optical flow
-    temporal_blend: float = 0.4  # one-pass methods: share of the carried previous frame where the flow is trusted
+    temporal_blend: float | None = None  # one-pass methods: share of the carried previous frame (None: the method's)
     start: float = 0.0  # seconds into the clip to begin
     duration: float | None = None  # seconds to stylize (None: to the end)
     every: int = 1  # stylize every Nth frame (a preview; the frame rate drops N-fold, the length stays)
@@ -69,7 +69,7 @@ class VideoSettings:
     def __post_init__(self) -> None:
         if self.consistency not in CONSISTENCY:
             raise ArgumentError(f"consistency must be none or flow, got {self.consistency!r}", name="consistency")
-        if not 0.0 <= self.temporal_blend < 1.0:
+        if self.temporal_blend is not None and not 0.0 <= self.temporal_blend < 1.0:
             raise ArgumentError(
                 f"temporal_blend must be within 0..1 (1 excluded), got {self.temporal_blend}", name="temporal_blend"
             )
@@ -154,15 +154,7 @@ def _check_output(source: Path, output: Path, force: bool) -> None:
     output_codecs(output)  # a known extension
     if output.resolve() == source.resolve():
         raise OutputError("the output would overwrite the source video; choose another name", path=str(output))
-    if output.is_dir():
-        raise OutputError(f"output path is a directory: {output}", path=str(output))
-    if output.exists() and not force:
-        raise OutputError(f"output {output} exists; pass --force to overwrite it", path=str(output))
-    folder = output.parent if str(output.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"output folder does not exist: {folder}", path=str(output))
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"output folder is not writable: {folder}", path=str(output))
+    check_destination(output, force=force)
 
 
 def _frame_size(stylizer: Stylizer, width: int, height: int) -> tuple[int, int]:
@@ -200,6 +192,7 @@ class _Run:
         self.segments: list[int] = []  # frames in each finished segment
         self.fingerprint = ""
         self.flow = FlowEstimator("fast") if settings.consistency == "flow" else None
+        self.blend = stylizer.video_blend if settings.temporal_blend is None else settings.temporal_blend
         self.previous_output: np.ndarray | None = None  # H×W×3 float32, the last frame written
         self.previous_grey: np.ndarray | None = None  # the last input frame, for the flow
         self.seconds = {name: 0.0 for name in ("decode", "flow", "stylize", "encode", "join")}
@@ -314,7 +307,7 @@ class _Run:
         if self.flow is not None and not guided and self.previous_output is not None:
             started = time.perf_counter()
             motion = estimate_motion(self.flow, self.previous_grey, grey, self.size)  # type: ignore[arg-type]
-            output = blend_previous(output, self.previous_output, motion, self.settings.temporal_blend)
+            output = blend_previous(output, self.previous_output, motion, self.blend)
             self.seconds["flow"] += time.perf_counter() - started
         started = time.perf_counter()
         writer.write(_uint8(output))
