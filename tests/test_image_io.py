@@ -136,6 +136,12 @@ class TestTensors:
         assert tensor.min() >= 0.0 and tensor.max() <= 1.0
         assert np.array_equal(np.asarray(tensor_to_image(tensor)), np.asarray(photo))
 
+    def test_the_callers_tensor_is_left_alone_in_any_layout(self, photo: Image.Image) -> None:
+        for tensor in (image_to_tensor(photo), image_to_tensor(photo).contiguous(memory_format=torch.channels_last)):
+            before = tensor.clone()
+            tensor_to_image(tensor)
+            assert torch.equal(tensor, before)
+
     def test_out_of_range_is_clamped(self) -> None:
         image = tensor_to_image(torch.tensor([-1.0, 0.5, 2.0]).view(1, 3, 1, 1).expand(1, 3, 16, 16))
         assert tuple(np.asarray(image)[0, 0]) == (0, 128, 255)
