@@ -13,7 +13,7 @@ command in a child process (wall time and peak RSS are the whole command's). The
 - frames/s end to end (decode + flow + stylize + encode + join, 2 threads), and optimize per frame.
 - peak RSS on a 10 s and a 60 s clip (``friday`` looped), consistent feedforward.
 
-Writes ``bench/results/video.md`` and ``video_strip.png`` (input, per frame, consistent, and
+Writes ``bench/results/video.md`` and ``video_strip.jpg`` (input, per frame, consistent, and
 each one's frame-to-frame error map, over three consecutive frames).
 
     .venv/bin/python bench/video.py [--quick]
@@ -129,7 +129,7 @@ def strip(source: Path, plain: Path, steady: Path, target: Path, start: int = 60
     for row in rows:
         sheet.paste(row, (0, top))
         top += row.height
-    sheet.save(target, optimize=True)
+    sheet.save(target, quality=85, optimize=True)
 
 
 def other_measurements(data: Path, work: Path) -> list[list[str]]:
@@ -186,7 +186,7 @@ def measure_method(label: str, data: Path, clips: list[Path], painting: Image.Im
             print(rows[-1], flush=True)
         if label == "feedforward hokusai_wave" and clip.stem == "flower":
             stem = work / f"{clip.stem}-{label.replace(' ', '_')}"
-            strip(clip, Path(f"{stem}-none.mp4"), Path(f"{stem}-flow.mp4"), RESULTS / "video_strip.png")
+            strip(clip, Path(f"{stem}-none.mp4"), Path(f"{stem}-flow.mp4"), RESULTS / "video_strip.jpg")
     return rows, scores
 
 
