@@ -259,7 +259,10 @@ class TestJsonErrors:
 
     def test_missing_photo_is_json(self, client) -> None:  # type: ignore[no-untyped-def]
         response = client.post("/api/jobs", data={"settings": "{}"})
-        assert response.status_code == 422 and response.json() == {"detail": "photo: field required", "field": "photo"}
+        assert response.status_code == 422 and response.json() == {
+            "detail": "photo: field required (or send a video)",
+            "field": "photo",
+        }
 
     def test_result_removed_outside_the_service(self, client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
         job = client.post("/api/jobs", files=job_files(), data={"settings": FAST_SETTINGS}).json()

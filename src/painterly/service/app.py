@@ -134,6 +134,10 @@ def _routes(app: FastAPI, config: ServiceConfig) -> None:
         settings: str = Form("{}", description="JSON object of the method's settings"),
         style_weights: str = Form("", description="comma-separated weights, one per style"),
     ) -> dict[str, Any]:
+        if photo is None and video is None:
+            raise ArgumentError("photo: field required (or send a video)", name="photo")
+        if photo is not None and video is not None:
+            raise ArgumentError("send a photo or a video, not both", name="photo")
         store: JobStore = request.app.state.store
         if store.count_active() >= config.max_queued:
             raise HTTPException(429, f"the queue is full ({config.max_queued} jobs); try again later")
@@ -142,8 +146,6 @@ def _routes(app: FastAPI, config: ServiceConfig) -> None:
             raise ArgumentError(f"give 1 to {config.max_styles} style images", name="styles")
         if styles and not method_class.needs_style_images:
             raise ArgumentError(f"method {method} uses its model's styles; send no style images", name="styles")
-        if (photo is None) == (video is None):
-            raise ArgumentError("send a photo or a video (one of them)", name="photo")
         values = parse_settings(method_class, settings, config)
         weights = parse_style_weights(style_weights, len(styles)) if styles else None
         style_uploads = [_check_upload(upload, "style image", config) for upload in styles]

@@ -10,7 +10,6 @@ picture does not flicker. Work runs in a thread, never on the event loop.
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 import numpy as np
@@ -24,8 +23,6 @@ from ..video.flow import FlowEstimator, blend_previous, estimate_motion
 from .config import ServiceConfig
 
 __all__ = ["LiveSession", "serve_live"]
-
-logger = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 4 * 1024 * 1024  # one camera JPEG
 JPEG_QUALITY = 85
