@@ -94,3 +94,24 @@ def test_live_refuses_other_sites(client) -> None:  # type: ignore[no-untyped-de
 
     with pytest.raises(WebSocketDisconnect), client.websocket_connect(LIVE, headers={"Origin": "https://evil.example"}):
         pass
+
+
+@pytest.mark.slow
+def test_a_real_clip_through_the_api(client, shared_data: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A 6 s 640×480 phone clip with AAC audio, uploaded, stylized at 320 px, downloaded and played back."""
+    clip = shared_data / "videos" / "friday.mp4"
+    if not clip.is_file():
+        pytest.skip("needs videos/friday.mp4")
+    response = client.post("/api/jobs", data={"method": "feedforward",
+                                              "settings": json.dumps({"model": "hokusai_wave_stable", "size": 320})},
+                           files=[("video", (clip.name, clip.read_bytes(), "video/mp4"))])  # fmt: skip
+    assert response.status_code == 201, response.text
+    job = wait_for(client, response.json()["id"], timeout=300)
+    assert job["state"] == "done", job
+    saved = tmp_path / "result.mp4"
+    saved.write_bytes(client.get(f"/api/jobs/{job['id']}/result").content)
+    from painterly.video.media import probe
+
+    info, source = probe(saved), probe(clip)
+    assert (info.width, info.height, info.frames, info.rate) == (320, 240, source.frames, source.rate)
+    assert len(audio_samples(saved)) == pytest.approx(source.duration * 44100, rel=0.02)
