@@ -325,18 +325,8 @@ def train_feedforward(
     trainer.load_data()
     trainer.folder.mkdir(parents=True, exist_ok=True)
     write_config(trainer.folder, config)
-    columns = [
-        "total",
-        "content",
-        "style",
-        "tv",
-        "adversarial",
-        "wasserstein",
-        "penalty",
-        "stability",
-        "style_index",
-        "seconds",
-    ]
+    columns = ["total", "content", "style", "tv", "adversarial", "wasserstein", "penalty", "stability", "style_index",
+               "seconds"]  # fmt: skip
     log = trainer.log = LossLog(trainer.folder / "losses.csv", columns, resume_step=trainer.step)
     run_loop(trainer, steps=config.steps, checkpoint_every=config.checkpoint_every, preview_every=config.preview_every,
              log=log, columns=["total", "content", "style"], label="training styles", callback=callback)  # fmt: skip

@@ -114,7 +114,7 @@ def _rotation(container: Any, stream: Any) -> int:
     """The display rotation, read from the first frame (PyAV reads the stream's display matrix there)."""
     try:
         frame = next(container.decode(stream))
-    except (StopIteration, Exception):
+    except Exception:  # no first frame, or a broken one: read_frames reports it
         return 0
     return round(getattr(frame, "rotation", 0) or 0) % 360
 
