@@ -6,7 +6,8 @@ convolutions and the Gram matrices of its features run 2× and 3× faster in bfl
 float32 on the project's 2-core machine (bench/results/optimize.md has the per-step
 numbers), and the optimization reaches the same style distance. Images, targets, loss
 values and optimizer state stay float32: each loss compares a bfloat16 statistic with its
-float32 target in float32. Elsewhere ``auto`` means float32, since emulated bfloat16 is
+float32 target in float32 (the bfloat16 matmuls and convolutions accumulate in float32 inside
+oneDNN and round once, at their output). Elsewhere ``auto`` means float32, since emulated bfloat16 is
 slower than float32.
 """
 

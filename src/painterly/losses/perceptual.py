@@ -17,6 +17,7 @@ from ..encoders.vgg import VGG19Encoder, check_layers
 from ..errors import ArgumentError
 from ..precision import encoder_autocast
 from ..tiling import Box, shifted_partition
+from .fused_step import encode_features, fused_step, fused_step_supported
 from .modules import ContentLoss, GramLoss, TVLoss, WassersteinLoss, normalize_weights
 
 __all__ = ["STYLE_LOSSES", "PerceptualLoss", "StyleLossKind"]
@@ -49,6 +50,8 @@ class PerceptualLoss(nn.Module):
         content_weight, style_weight, tv_weight: α, β, γ.
         style_loss: ``"gram"`` or ``"wasserstein"`` (mean/covariance).
         compute_dtype: dtype the encoder runs in (``torch.bfloat16`` where the CPU has it natively).
+        fused: compute the step with ``fused_step``'s hand-written backward where it applies (about
+            twice as fast on a CPU); ``False`` keeps autograd throughout (the reference it is tested against).
     """
 
     def __init__(
@@ -62,6 +65,7 @@ class PerceptualLoss(nn.Module):
         tv_weight: float = 0.0,
         style_loss: StyleLossKind = "gram",
         compute_dtype: torch.dtype = torch.float32,
+        fused: bool = True,
     ) -> None:
         super().__init__()
         if style_loss not in STYLE_LOSSES:
@@ -76,6 +80,7 @@ class PerceptualLoss(nn.Module):
         self.content_weight, self.style_weight, self.tv_weight = content_weight, style_weight, tv_weight
         self.style_loss = style_loss
         self.compute_dtype = compute_dtype
+        self.fused = fused
         self.content_terms = nn.ModuleDict()
         self.style_terms = nn.ModuleDict()
         self.tv = TVLoss()
@@ -127,6 +132,8 @@ class PerceptualLoss(nn.Module):
         Grams are taken in that dtype too (3× faster in bfloat16 than float32 here); each
         loss is then compared with its float32 target in float32.
         """
+        if self.fused and fused_step_supported(self, image, layers):
+            return encode_features(self.encoder, image, layers, self.compute_dtype)
         with encoder_autocast(image.device, self.compute_dtype):
             return self.encoder(image, layers)
 
@@ -145,6 +152,11 @@ class PerceptualLoss(nn.Module):
             self.set_content(content)
         elif self.content_weight > 0 and not self.content_terms:
             raise ArgumentError("set_content() must be called before the loss is evaluated")
+        tv_total = self.tv(image) if self.tv_weight > 0 else image.new_zeros(())
+        if self.fused and torch.is_grad_enabled() and fused_step_supported(self, image, self.layers):
+            total, parts = fused_step(self, image)
+            parts["tv"] = float(tv_total.detach())
+            return total + self.tv_weight * tv_total, parts
         features = self._encode(image, self.layers)
         content_total = image.new_zeros(())
         style_total = image.new_zeros(())
@@ -156,7 +168,6 @@ class PerceptualLoss(nn.Module):
             style_total = (
                 style_total + weight * self.style_terms[layer](features[layer]) / self._scales[f"style:{layer}"]
             )
-        tv_total = self.tv(image) if self.tv_weight > 0 else image.new_zeros(())
         total = self.content_weight * content_total + self.style_weight * style_total + self.tv_weight * tv_total
         parts = {
             "content": float(content_total.detach()),

@@ -28,6 +28,7 @@ from ..padding import crop_to, pad_to_multiple
 from ..precision import PRECISIONS, Precision, resolve_precision
 from ..tiling import Box, shifted_partition, thumbnail, tile_side
 from ..weights import DEFAULT_VGG19
+from ._lbfgs import minimize_lbfgs
 from .base import CommonSettings, PreparedStyles, Progress, StyleImage, Stylizer, TemporalGuide, register_method
 
 __all__ = ["QUALITY_PRESETS", "OptimizeSettings", "OptimizeStylizer", "OptimizerKind", "Quality"]
@@ -64,6 +65,12 @@ TILE_WORK_BUDGET = 1024**3  # one tile's forward and backward pass
 TILE_BYTES_PER_PIXEL = 1800.0  # measured forward + backward to relu5_1, without L-BFGS's history
 TILED_STATE_BYTES = 100.0  # per pixel kept whole at a tiled scale: image, gradient, Adam's two moments, the photo
 TILED_LEARNING_RATE = 0.01  # Adam's step at tiled scales, which start from the upsampled previous scale
+# L-BFGS keeps up to 50 correction pairs (two image-sized vectors each), within a memory budget: at 512 px the
+# budget allows more pairs than the schedule's steps make; at 1024 px it keeps the 15 final steps' history to 6
+# pairs (250 MB → 110 MB, bench/results/optimize.md).
+LBFGS_HISTORY = 50
+LBFGS_MIN_HISTORY = 5
+LBFGS_HISTORY_BYTES = 128 * 1024**2
 ONE_PASS_STARTS = ("adain", "wct")  # methods whose result can start the optimization (--init adain)
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
@@ -301,6 +308,7 @@ class _Run:
             # A thin photo (a 100:1 panorama) is padded to VGG's minimum side for the optimization and
             # cropped back, so the result keeps the photo's shape.
             self._set_targets(pad_to_multiple(content, 1, minimum=MIN_SIDE))
+            memory.release_freed()  # the style analysis's buffers, before the optimization's peak
             image = crop_to(self._optimize(pad_to_multiple(image, 1, minimum=MIN_SIDE), steps, stage), content)
         assert image is not None
         return image
@@ -401,19 +409,18 @@ class _Run:
     def _lbfgs(self, pixels: torch.Tensor, steps: int, stage: str) -> None:
         # No line search and lr 1, as in Johnson's neural-style: one evaluation per iteration,
         # so "steps" is an honest count of encoder passes.
-        optimizer = torch.optim.LBFGS(
-            [pixels], lr=self.settings.learning_rate or 1.0, max_iter=steps, max_eval=steps,
-            history_size=50, tolerance_grad=0.0, tolerance_change=0.0,
-        )  # fmt: skip
-        optimizer.step(lambda: self._evaluate(optimizer, pixels, stage))
+        pair_bytes = 2 * pixels.numel() * pixels.element_size()
+        history = max(LBFGS_MIN_HISTORY, min(LBFGS_HISTORY, LBFGS_HISTORY_BYTES // pair_bytes))
+        minimize_lbfgs(lambda: self._evaluate(pixels, stage), pixels, steps,
+                       learning_rate=self.settings.learning_rate or 1.0, history_size=history)  # fmt: skip
 
     def _adam(self, pixels: torch.Tensor, steps: int, stage: str) -> None:
         optimizer = torch.optim.Adam([pixels], lr=self.settings.learning_rate or 0.02)
         for _ in range(steps):
-            optimizer.step(lambda: self._evaluate(optimizer, pixels, stage))
+            optimizer.step(lambda: self._evaluate(pixels, stage))
 
-    def _evaluate(self, optimizer: torch.optim.Optimizer, pixels: torch.Tensor, stage: str) -> torch.Tensor:
-        optimizer.zero_grad(set_to_none=False)
+    def _evaluate(self, pixels: torch.Tensor, stage: str) -> torch.Tensor:
+        pixels.grad = None
         total, parts = self.loss(pixels)
         if self.temporal is not None and self.settings.temporal_weight:
             guide = self.temporal
