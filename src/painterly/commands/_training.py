@@ -10,6 +10,7 @@ from typing import Any
 
 from .._settings import parse_value, setting_fields, settings_from_text
 from ..errors import ArgumentError
+from ..training.distributed import is_main_process, leave
 from ._options import add_setting_options
 from ._progress import ProgressBar, set_threads
 
@@ -51,9 +52,15 @@ def run_training(options: argparse.Namespace, kind: str) -> int:
         if missing:
             raise ArgumentError(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} required")
         config = settings_from_text(config_class, texts)
-    with ProgressBar(quiet=options.quiet) as bar:
-        path = train(config, get_encoder("vgg19.caffe_q8", "max", "relu5_1"), resume=options.resume, callback=bar)
-    print(path)
+    main = is_main_process()  # under torchrun only rank 0 shows progress and prints
+    try:
+        with ProgressBar(quiet=options.quiet or not main) as bar:
+            path = train(config, get_encoder("vgg19.caffe_q8", "max", "relu5_1"), resume=options.resume,
+                         callback=bar)  # fmt: skip
+    finally:
+        leave()
+    if main:
+        print(path)
     return 0
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -59,7 +59,7 @@ _KERNELS: weakref.WeakKeyDictionary[VGG19Encoder, dict[torch.dtype, _Kernels]] =
 
 
 def _use_onednn() -> bool:
-    return torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled
+    return bool(torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled)
 
 
 def _pack(weight: torch.Tensor) -> torch.Tensor:
@@ -174,7 +174,7 @@ class _Forward:
                 if keep and self.output_needed(index):
                     self.kept[name] = x
             else:
-                pooled, indices = F.max_pool2d_with_indices(x, 2, 2)
+                pooled, indices = F.max_pool2d_with_indices(x, (2, 2), (2, 2))
                 if keep:
                     self.kept[name] = (indices, x.shape[-2:], pooled)
                 x = pooled
@@ -197,7 +197,7 @@ class _Step(torch.autograd.Function):
             features = forward.features[layer]
             rows = _rows(features)
             norm = float(rows.shape[1] * rows.shape[2])
-            target = loss.style_terms[layer].target
+            target = cast(torch.Tensor, loss.style_terms[layer].target)
             difference = torch.bmm(rows.transpose(1, 2), rows).float().div_(norm) - target
             scale = loss._scales[f"style:{layer}"]
             style_total += weight * difference.square().mean() / scale
@@ -207,7 +207,7 @@ class _Step(torch.autograd.Function):
         for layer, weight in loss.content_layers.items():
             if layer not in loss.content_terms:
                 continue
-            difference = forward.features[layer].float() - loss.content_terms[layer].target
+            difference = forward.features[layer].float() - cast(torch.Tensor, loss.content_terms[layer].target)
             scale = loss._scales[f"content:{layer}"]
             content_total += weight * difference.square().mean() / scale
             if loss.content_weight > 0:
@@ -240,7 +240,7 @@ class _Step(torch.autograd.Function):
                 if gradient is not None:
                     if not forward.output_needed(index - 1):  # the ReLU before only fed this pool
                         _relu_backward_(gradient, pooled)
-                    gradient = F.max_unpool2d(gradient, indices, 2, 2, output_size=size)
+                    gradient = F.max_unpool2d(gradient, indices, (2, 2), (2, 2), output_size=size)
                 del indices, pooled
         ctx.forward = ctx.matrices = ctx.content_coefficients = ctx.content_targets = None
         assert gradient is not None

@@ -68,7 +68,11 @@ def minimize_lbfgs(evaluate: Callable[[], object], pixels: torch.Tensor, steps: 
                 hessian_scale = curvature / difference.dot(difference)
             _two_loop(gradient, [pairs[slot] for slot in live], inverse_curvatures, hessian_scale, out=direction)
         previous_gradient.copy_(gradient)
-        step_size = min(1.0, 1.0 / gradient.abs().sum()) * learning_rate if iteration == 0 else learning_rate
+        if iteration == 0:  # torch's first step: min(1, 1/‖g‖₁)·lr, in float32 as there
+            first = 1.0 / gradient.abs().sum()
+            step_size = (first if bool(first < 1.0) else 1.0) * learning_rate
+        else:
+            step_size = learning_rate
         if gradient.dot(direction) > 0:
             return  # not a descent direction (torch: "directional derivative is below tolerance")
         pixels.add_(direction.view_as(pixels), alpha=float(step_size))
@@ -84,8 +88,8 @@ def _two_loop(gradient: torch.Tensor, pairs: list[torch.Tensor], inverse_curvatu
     for i in range(len(pairs) - 1, -1, -1):
         difference, move = pairs[i]
         alphas[i] = move.dot(q) * inverse_curvatures[i]
-        q.add_(difference, alpha=-alphas[i])
+        q.add_(difference, alpha=-float(alphas[i]))
     torch.mul(q, hessian_scale, out=out)
     for i, (difference, move) in enumerate(pairs):
         beta = difference.dot(out) * inverse_curvatures[i]
-        out.add_(move, alpha=alphas[i] - beta)
+        out.add_(move, alpha=float(alphas[i] - beta))

@@ -33,6 +33,7 @@ from .checkpoint import (
     write_config,
 )
 from .data import ImageBank, licence_counts, list_images, load_bank
+from .distributed import join
 from .log import LossLog
 from .loop import TrainingCallback, readable_images, resolve_run, run_loop
 
@@ -52,7 +53,7 @@ class DecoderTrainingConfig:
     styles: str  # folder of paintings
     output: str  # run folder: checkpoint, config, logs, previews, final decoder
     steps: int = 8000  # total optimizer steps (a resumed run continues to this count)
-    batch_size: int = 8  # photo/painting pairs per step
+    batch_size: int = 8  # photo/painting pairs per step: the global batch, split over a torchrun job's processes
     crop: int = 192  # square crop size in pixels
     photo_short_side: int = 256  # photos are resized to this short side before cropping
     style_short_side: int = 320  # paintings likewise: crops then hold a good share of the painting
@@ -82,12 +83,13 @@ class _Batch:
 
 class _DecoderTrainer:
     def __init__(self, config: DecoderTrainingConfig, encoder: VGG19Encoder, callback: TrainingCallback | None):
-        self.device = make_device(config.device)
+        self.ranks, self.device = join(make_device(config.device), config.batch_size)
         self.config, self.encoder, self.callback = config, encoder.to(self.device), callback
         self.folder = Path(config.output)
         self.dtype = resolve_precision(config.precision, self.device)
         torch.manual_seed(config.seed)
         self.decoder = channels_last(AdaINDecoder().to(self.device))
+        self.model = self.ranks.wrap(self.decoder, self.device)  # what trains; self.decoder is what is saved
         self.optimizer = torch.optim.Adam(self.decoder.parameters(), lr=config.learning_rate)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.step = 0
@@ -116,9 +118,10 @@ class _DecoderTrainer:
 
     def batch(self) -> _Batch:
         assert self.photos is not None and self.styles is not None
-        size, count = self.config.crop, self.config.batch_size
-        return _Batch(self.photos.random_crops(count, size, self.generator).to(self.device),
-                      self.styles.random_crops(count, size, self.generator).to(self.device))  # fmt: skip
+        size, count, rows = self.config.crop, self.config.batch_size, self.ranks.rows(self.config.batch_size)
+        # Every rank draws the whole global batch (the same, from the same generator) and trains on its rows.
+        return _Batch(self.photos.random_crops(count, size, self.generator)[rows].to(self.device),
+                      self.styles.random_crops(count, size, self.generator)[rows].to(self.device))  # fmt: skip
 
     def losses(self, batch: _Batch) -> tuple[torch.Tensor, dict[str, float]]:
         with torch.no_grad(), encoder_autocast(self.device, self.dtype):
@@ -127,7 +130,7 @@ class _DecoderTrainer:
         style_stats = {name: feature_mean_std(features.float()) for name, features in style_features.items()}
         target = adaptive_instance_norm(content, *style_stats["relu4_1"])
         with encoder_autocast(self.device, self.dtype):
-            output = self.decoder(target.contiguous(memory_format=torch.channels_last))
+            output = self.model(target.contiguous(memory_format=torch.channels_last))
             output_features = self.encoder(output, list(STYLE_LAYERS))
         content_term = content_loss(output_features["relu4_1"], target)
         style_term = sum(mean_std_loss(output_features[name], *style_stats[name]) for name in STYLE_LAYERS)
@@ -140,10 +143,10 @@ class _DecoderTrainer:
             group["lr"] = self.config.learning_rate / (1 + self.config.learning_rate_decay * self.step)
         self.optimizer.zero_grad(set_to_none=True)
         total, parts = self.losses(self.batch())
-        total.backward()
+        total.backward()  # under DDP the ranks' gradients are averaged here
         self.optimizer.step()
         self.step += 1
-        return {**parts, "lr": self.optimizer.param_groups[0]["lr"]}
+        return self.ranks.mean(parts) | {"lr": self.optimizer.param_groups[0]["lr"]}
 
     def preview(self) -> Image.Image:
         return _preview_grid(self, *self.preview_inputs)
@@ -196,11 +199,13 @@ def train_decoder(
     if state is not None:
         trainer.restore(state)
     trainer.load_data()  # before anything is written: bad folders leave no half-made run behind
-    trainer.folder.mkdir(parents=True, exist_ok=True)
-    write_config(trainer.folder, config)
-    columns = ["total", "content", "style", "lr", "seconds"]
-    log = LossLog(trainer.folder / "losses.csv", columns, resume_step=trainer.step)
-    trainer.preview_inputs = _preview_inputs(config)
+    log = None
+    if trainer.ranks.main:
+        trainer.folder.mkdir(parents=True, exist_ok=True)
+        write_config(trainer.folder, config)
+        log = LossLog(trainer.folder / "losses.csv", ["total", "content", "style", "lr", "seconds"],
+                      resume_step=trainer.step)  # fmt: skip
+        trainer.preview_inputs = _preview_inputs(config)
     run_loop(trainer, steps=config.steps, checkpoint_every=config.checkpoint_every, preview_every=config.preview_every,
              log=log, columns=["total", "content", "style"], label="training decoder", callback=callback)  # fmt: skip
     return trainer.folder / "decoder.safetensors"

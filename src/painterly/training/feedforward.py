@@ -32,6 +32,7 @@ from ..nets.transformer import ConditionalInstanceNorm, StyleNet
 from ..precision import Precision, encoder_autocast, resolve_precision
 from .checkpoint import compact_optimizer_state, expand_optimizer_state, write_config
 from .data import ImageBank, list_images, load_bank, provenance
+from .distributed import join
 from .log import LossLog
 from .loop import TrainingCallback, readable_images, resolve_run, run_loop
 from .stability import stability_loss
@@ -53,11 +54,11 @@ class FeedForwardTrainingConfig:
     styles: tuple[str, ...]  # style image path(s); several make a multi-style model
     output: str  # run folder: checkpoint, config, logs, previews, model.safetensors
     steps: int = 1500  # total optimizer steps
-    batch_size: int = 4  # photos per step
+    batch_size: int = 4  # photos per step: the global batch, split over the processes of a torchrun job
     crop: int = 256  # square crop size in pixels
     photo_short_side: int = 288  # photos are resized to this short side before cropping
     style_size: int = 384  # long side of each style image when its Grams are taken
-    learning_rate: float = 1e-3  # Adam (Johnson et al.)
+    learning_rate: float = 1e-3  # Adam (Johnson et al.), for the global batch
     content_weight: float = 1.0  # α
     style_weight: float = 10.0  # β (layer losses are normalized as in the optimization method)
     tv_weight: float = 10.0  # γ: total variation of the output
@@ -92,13 +93,14 @@ class FeedForwardTrainingConfig:
 
 class _FeedForwardTrainer:
     def __init__(self, config: FeedForwardTrainingConfig, encoder: VGG19Encoder) -> None:
-        self.device = make_device(config.device)
+        self.ranks, self.device = join(make_device(config.device), config.batch_size)
         self.config, self.encoder, self.folder = config, encoder.to(self.device), Path(config.output)
         self.dtype = resolve_precision(config.precision, self.device)
         torch.manual_seed(config.seed)
         self.generator = torch.Generator().manual_seed(config.seed)  # on the CPU: the data order is device-independent
         self.net, trainable, self.trained_styles = self._build_net()
         self.net.to(self.device)
+        self.model = self.ranks.wrap(self.net, self.device)  # what trains; self.net is what is saved and previewed
         self.optimizer = torch.optim.Adam(trainable, lr=config.learning_rate)
         self.critic = PatchCritic().to(self.device) if config.adversarial == "wgan-gp" else None
         self.critic_optimizer = (torch.optim.Adam(self.critic.parameters(), lr=1e-4, betas=(0.5, 0.9))
@@ -154,41 +156,45 @@ class _FeedForwardTrainer:
 
     def train_step(self) -> dict[str, float]:
         assert self.photos is not None
-        c, index = self.config, self.style_index()
-        batch = self.photos.random_crops(c.batch_size, c.crop, self.generator).to(self.device)
-        weights = torch.nn.functional.one_hot(torch.full((c.batch_size,), index), len(c.styles)).float().to(self.device)
+        c, index, rows = self.config, self.style_index(), self.ranks.rows(self.config.batch_size)
+        # Every rank draws the whole global batch (the same, from the same generator) and trains on its rows.
+        batch = self.photos.random_crops(c.batch_size, c.crop, self.generator)[rows].to(self.device)
+        weights = torch.nn.functional.one_hot(torch.full((len(batch),), index), len(c.styles)).float().to(self.device)
         parts: dict[str, float] = {}
         if self.critic is not None:
             parts.update(self._critic_step(batch, weights))
         self.optimizer.zero_grad(set_to_none=True)
         with encoder_autocast(self.device, self.dtype):
-            output = self.net(batch.contiguous(memory_format=torch.channels_last), weights).float()
+            output = self.model(batch.contiguous(memory_format=torch.channels_last), weights).float()
         total, perceptual = self.losses[index](output, content=batch)
         parts.update(perceptual)
         if c.stability_weight:
             with encoder_autocast(self.device, self.dtype):
-                stability = stability_loss(lambda photos: self.net(photos.contiguous(memory_format=torch.channels_last),
-                                                                   weights), batch, output, self.generator)  # fmt: skip
+                stability = stability_loss(
+                    lambda photos: self.model(photos.contiguous(memory_format=torch.channels_last), weights),
+                    batch, output, self.generator, global_batch=c.batch_size, rows=rows)  # fmt: skip
             total = total + c.stability_weight * stability
             parts["stability"] = float(stability.detach())
         if self.critic is not None:
             adversarial = -self.critic(output).mean()
             total = total + c.adversarial_weight * adversarial
             parts["adversarial"] = float(adversarial.detach())
-        total.backward()
+        total.backward()  # under DDP the ranks' gradients are averaged here
         self.optimizer.step()
         self.step += 1
-        return {**parts, "total": float(total.detach()), "style_index": float(index)}
+        return self.ranks.mean({**parts, "total": float(total.detach())}) | {"style_index": float(index)}
 
     def _critic_step(self, batch: torch.Tensor, weights: torch.Tensor) -> dict[str, float]:
         assert self.critic is not None and self.critic_optimizer is not None and self.critic_bank is not None
         with torch.no_grad(), encoder_autocast(self.device, self.dtype):
             fake = self.net(batch, weights).float()
-        real = self.critic_bank.random_crops(batch.shape[0], self.config.crop, self.generator).to(self.device)
+        crops = self.critic_bank.random_crops(self.config.batch_size, self.config.crop, self.generator)
+        real = crops[self.ranks.rows(self.config.batch_size)].to(self.device)
         self.critic_optimizer.zero_grad(set_to_none=True)
         distance = self.critic(real).mean() - self.critic(fake).mean()
         penalty = gradient_penalty(self.critic, real, fake)
         (-distance + self.config.gradient_penalty_weight * penalty).backward()
+        self.ranks.average_gradients(self.critic)
         self.critic_optimizer.step()
         return {"wasserstein": float(distance.detach()), "penalty": float(penalty.detach())}
 
@@ -323,11 +329,13 @@ def train_feedforward(
     if state is not None:
         trainer.restore(state)
     trainer.load_data()
-    trainer.folder.mkdir(parents=True, exist_ok=True)
-    write_config(trainer.folder, config)
     columns = ["total", "content", "style", "tv", "adversarial", "wasserstein", "penalty", "stability", "style_index",
                "seconds"]  # fmt: skip
-    log = trainer.log = LossLog(trainer.folder / "losses.csv", columns, resume_step=trainer.step)
+    if trainer.ranks.main:
+        trainer.folder.mkdir(parents=True, exist_ok=True)
+        write_config(trainer.folder, config)
+        trainer.log = LossLog(trainer.folder / "losses.csv", columns, resume_step=trainer.step)
+    log = trainer.log
     run_loop(trainer, steps=config.steps, checkpoint_every=config.checkpoint_every, preview_every=config.preview_every,
              log=log, columns=["total", "content", "style"], label="training styles", callback=callback)  # fmt: skip
     return trainer.folder / "model.safetensors"

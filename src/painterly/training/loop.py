@@ -63,16 +63,21 @@ def run_loop(
     steps: int,
     checkpoint_every: int,
     preview_every: int,
-    log: LossLog,
+    log: LossLog | None,
     columns: list[str],
     label: str,
     callback: TrainingCallback | None,
 ) -> None:
-    """Train to ``steps``: a CSV row per step; checkpoint, export and curves every ``checkpoint_every``."""
+    """Train to ``steps``: a CSV row per step; checkpoint, export and curves every ``checkpoint_every``.
+
+    ``log`` is ``None`` on the ranks of a distributed run other than 0: they train, rank 0 writes.
+    """
     started, first = time.perf_counter(), run.step
     while run.step < steps:
         step_started = time.perf_counter()
         parts = run.train_step()
+        if log is None:
+            continue
         log.append(run.step, {**parts, "seconds": time.perf_counter() - step_started})
         last = run.step == steps
         if run.step % checkpoint_every == 0 or last:

@@ -40,7 +40,8 @@ def _warp(images: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
 
 
 def stability_loss(net: Callable[[torch.Tensor], torch.Tensor], photos: torch.Tensor, outputs: torch.Tensor,
-                   generator: torch.Generator) -> torch.Tensor:  # fmt: skip
+                   generator: torch.Generator, *, global_batch: int | None = None, rows: slice = slice(None)
+                   ) -> torch.Tensor:  # fmt: skip
     """Mean squared difference between ``net(W(photos) + noise)`` and ``W(outputs)`` where W keeps pixels.
 
     Args:
@@ -48,9 +49,12 @@ def stability_loss(net: Callable[[torch.Tensor], torch.Tensor], photos: torch.Te
         photos: ``(B, 3, H, W)`` the step's photos.
         outputs: ``net(photos)``, with its graph: both branches learn to agree.
         generator: the run's CPU generator, so the motions are part of the resumable data order.
+        global_batch, rows: in a distributed run, motions and noise are drawn for the whole global
+            batch and these rows kept, so every rank's generator stays in step with a single process's.
     """
-    theta = random_motion(photos.shape[0], generator)
-    noise = torch.randn(photos.shape, generator=generator).to(photos) * NOISE
+    count = photos.shape[0] if global_batch is None else global_batch
+    theta = random_motion(count, generator)[rows]
+    noise = torch.randn((count, *photos.shape[1:]), generator=generator)[rows].to(photos) * NOISE
     moved = net((_warp(photos, theta) + noise).clamp(0, 1)).float()
     inside = (_warp(torch.ones_like(photos[:, :1]), theta) > 0.999).to(moved.dtype)
     difference = (moved - _warp(outputs, theta)).square() * inside
