@@ -6,13 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+from clips import make_clip
 from images import make_photo, make_stripes
 from PIL import Image
 
-from painterly.batch import ItemReport, find_photos, plan_items, read_manifest, run_batch
+from painterly.batch import ItemReport, find_inputs, plan_items, read_manifest, run_batch
 from painterly.cli import EXIT_USAGE, main
 from painterly.errors import ArgumentError, OutputError
-from painterly.provenance import record_from_image
+from painterly.provenance import record_from_image, record_from_video
 
 MODEL = ["-m", "feedforward", "--model", "quartet", "--size", "32", "-q"]
 
@@ -56,7 +57,7 @@ def test_folder_batch_then_rerun_skips(folder: Path, tmp_path: Path, capsys: pyt
 
 
 def test_interrupted_batch_resumes_without_redoing(folder: Path, tmp_path: Path) -> None:
-    items = plan_items([{"photo": str(p)} for p in find_photos([str(folder)])], output_dir=tmp_path / "out",
+    items = plan_items([{"photo": str(p)} for p in find_inputs([str(folder)])], output_dir=tmp_path / "out",
                        method="feedforward", settings={"model": "quartet", "size": 32})  # fmt: skip
     seen: list[ItemReport] = []
 
@@ -119,11 +120,11 @@ def test_manifests_csv_and_jsonl(tmp_path: Path) -> None:
 
 
 def test_inputs_and_names_are_checked(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert find_photos([str(folder / "p*.png")]) == sorted(folder.glob("p*.png"))
-    with pytest.raises(ArgumentError, match="no photos match"):
-        find_photos([str(folder / "*.tif")])
+    assert find_inputs([str(folder / "p*.png")]) == sorted(folder.glob("p*.png"))
+    with pytest.raises(ArgumentError, match="no photos or videos match"):
+        find_inputs([str(folder / "*.tif")])
     with pytest.raises(ArgumentError, match="not found"):
-        find_photos([str(tmp_path / "missing")])
+        find_inputs([str(tmp_path / "missing")])
     rows = [{"photo": str(folder / "p0.png")}, {"photo": str(tmp_path / "p0.png")}]
     with pytest.raises(OutputError, match="both be written"):
         plan_items(rows, output_dir=tmp_path, method="adain")
@@ -132,3 +133,50 @@ def test_inputs_and_names_are_checked(folder: Path, tmp_path: Path, capsys: pyte
     assert main(["batch", str(tmp_path / "nothing-here"), "-o", str(tmp_path / "o"), *MODEL]) == EXIT_USAGE
     assert capsys.readouterr().err.count("\n") == 1
     assert main(["batch", str(folder), "-o", str(tmp_path / "o"), *MODEL, "--name", "{stem}.gif"]) == EXIT_USAGE
+
+
+def _frames(path: Path) -> tuple[int, tuple[int, int]]:
+    import av
+
+    with av.open(str(path)) as container:
+        frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+    return len(frames), frames[0].shape[:2]
+
+
+def test_videos_are_items_too(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_clip(folder / "walk.mp4", frames=12)
+    out = tmp_path / "out"
+    assert main(["batch", str(folder), "-o", str(out), *MODEL]) == 0
+    assert sorted(p.name for p in out.iterdir() if p.suffix != ".jsonl") == [
+        "p0_quartet.png", "p1_quartet.png", "p2_quartet.png", "walk_quartet.mp4"]  # fmt: skip
+    assert _frames(out / "walk_quartet.mp4") == (12, (20, 32))  # every frame, at --size 32
+    made = record_from_video(out / "walk_quartet.mp4")
+    assert made is not None and made["method"] == "feedforward" and made["video"]["consistency"] == "flow"
+    assert "4 done, 0 skipped" in capsys.readouterr().out
+    clip_time = (out / "walk_quartet.mp4").stat().st_mtime_ns
+    assert main(["batch", str(folder), "-o", str(out), *MODEL]) == 0  # rerun: the clip too is skipped
+    assert "0 done, 4 skipped" in capsys.readouterr().out
+    assert (out / "walk_quartet.mp4").stat().st_mtime_ns == clip_time
+
+
+def test_manifest_video_rows_take_video_settings(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "clip.mp4", frames=24, rate=24)
+    rows = [{"photo": str(clip), "settings": {"duration": 0.5, "consistency": "none"}},
+            {"photo": str(clip), "output": str(tmp_path / "out" / "whole.webm"), "settings": {"every": 4}}]  # fmt: skip
+    items = plan_items(rows, output_dir=tmp_path / "out", method="feedforward", template="{stem}_{index}.jpg",
+                       settings={"model": "quartet", "size": 32})  # fmt: skip
+    assert [item.output.name for item in items] == ["clip_0.mp4", "whole.webm"]  # a clip's result is a video
+    assert [report.status for report in run_batch(items)] == ["done", "done"]
+    assert _frames(items[0].output)[0] == 12  # half a second of 24 frames/s
+    assert _frames(items[1].output)[0] == 6  # every 4th frame
+    record = record_from_video(items[1].output)
+    assert record is not None and record["video"]["every"] == 4
+
+
+def test_a_bad_clip_is_reported_and_skipped(folder: Path, tmp_path: Path) -> None:
+    (folder / "broken.mp4").write_bytes(b"not a video at all")
+    items = plan_items([{"photo": str(p)} for p in find_inputs([str(folder)])], output_dir=tmp_path / "out",
+                       method="feedforward", settings={"model": "quartet", "size": 32})  # fmt: skip
+    reports = run_batch(items)
+    assert [report.status for report in reports] == ["failed", "done", "done", "done"]
+    assert reports[0].error is not None and "broken.mp4" in reports[0].error

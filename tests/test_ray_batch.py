@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from clips import make_clip
 from images import make_photo
 from PIL import Image
 
@@ -23,6 +24,13 @@ def local_ray() -> Iterator[None]:
     ray.shutdown()
 
 
+def _video(path: Path) -> np.ndarray:
+    import av
+
+    with av.open(str(path)) as container:
+        return np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
+
+
 def _pixels(path: Path) -> np.ndarray:
     with Image.open(path) as image:
         return np.asarray(image, dtype=np.int16)
@@ -33,16 +41,21 @@ def test_ray_makes_the_same_files_as_the_local_batch(local_ray: None, tmp_path: 
 
     for seed in range(4):
         make_photo(48, 32, seed=seed).save(tmp_path / f"p{seed}.png")
-    rows = [{"photo": str(tmp_path / f"p{seed}.png")} for seed in range(4)]
+    make_clip(tmp_path / "clip.mp4", frames=10, audio=False)
+    rows = [{"photo": str(tmp_path / name)} for name in ("p0.png", "clip.mp4", "p1.png", "p2.png", "p3.png")]
     settings = {"model": "quartet", "size": 32}
     local = plan_items(rows, output_dir=tmp_path / "local", method="feedforward", settings=settings)
     on_ray = plan_items(rows, output_dir=tmp_path / "ray", method="feedforward", settings=settings)
-    assert [r.status for r in run_batch(local)] == ["done"] * 4
+    assert [r.status for r in run_batch(local)] == ["done"] * 5
     seen = []
     reports = run_on_ray(on_ray, actors=2, report=tmp_path / "ray.jsonl", on_item=seen.append)
-    assert [r.status for r in reports] == ["done"] * 4 and len(seen) == 4
-    assert [r.input for r in reports] == [str(item.photo) for item in on_ray]  # in item order
+    assert [r.status for r in reports] == ["done"] * 5 and len(seen) == 5
+    photos_then_clips = [item for item in on_ray if not item.is_video] + [item for item in on_ray if item.is_video]
+    assert [r.input for r in reports] == [str(item.photo) for item in photos_then_clips]  # each group in item order
     for mine, theirs in zip(local, on_ray):
-        assert np.abs(_pixels(mine.output) - _pixels(theirs.output)).max() <= 1
-    assert len((tmp_path / "ray.jsonl").read_text().splitlines()) == 4
-    assert [r.status for r in run_on_ray(on_ray, actors=1)] == ["skipped"] * 4  # resumable like the local batch
+        if mine.is_video:
+            assert np.array_equal(_video(mine.output), _video(theirs.output))  # deterministic encoding
+        else:
+            assert np.abs(_pixels(mine.output) - _pixels(theirs.output)).max() <= 1
+    assert len((tmp_path / "ray.jsonl").read_text().splitlines()) == 5
+    assert [r.status for r in run_on_ray(on_ray, actors=1)] == ["skipped"] * 5  # resumable like the local batch

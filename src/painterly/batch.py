@@ -10,6 +10,10 @@ Rerunning a batch continues it: an output that exists and whose provenance recor
 into every result) names the same method, settings, photo and styles is skipped; an output
 that exists but was not made by that item is never overwritten (unless ``force``). Each item
 ends as one line of a JSONL report: done, skipped or failed, with its seconds and error.
+
+Videos are items too (``painterly.video``): a clip becomes a stylized clip (``.mp4`` unless the
+name template asks for another video container), its record in the container's comment tag;
+an interrupted clip continues from its finished segments when the batch is run again.
 """
 
 from __future__ import annotations
@@ -29,14 +33,16 @@ from .errors import ArgumentError, OutputError, PainterlyError
 from .image_io import OUTPUT_FORMATS, open_image, save_image
 from .loading import load
 from .methods.base import PreparedStyles, Stylizer, get_method
-from .provenance import capture_exif, record, record_from_image
+from .provenance import capture_exif, record, record_from_image, record_from_video
+from .video.pipeline import VideoSettings, stylize_video
 
 __all__ = [
     "PHOTO_EXTENSIONS",
+    "VIDEO_EXTENSIONS",
     "BatchItem",
     "ItemReport",
     "collect",
-    "find_photos",
+    "find_inputs",
     "plan_items",
     "read_manifest",
     "run_batch",
@@ -44,7 +50,9 @@ __all__ = [
 ]
 
 PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
-DEFAULT_TEMPLATE = "{stem}_{style}.png"
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi")  # animated GIFs are photos' suffix-mates: not here
+VIDEO_OUTPUTS = (".mp4", ".mov", ".mkv", ".webm")
+DEFAULT_TEMPLATE = "{stem}_{style}.png"  # photos; a video gets the same name as .mp4
 _GLOB_CHARACTERS = set("*?[")
 
 
@@ -59,13 +67,30 @@ class BatchItem:
     style_weights: tuple[float, ...] | None = None
     settings: dict[str, Any] = field(default_factory=dict, hash=False)
 
-    def provenance(self, stylizer: Stylizer, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    @property
+    def is_video(self) -> bool:
+        return self.photo.suffix.lower() in VIDEO_EXTENSIONS
+
+    def provenance(self, stylizer: Stylizer, metadata: dict[str, Any] | None = None,
+                   video: VideoSettings | None = None) -> dict[str, Any]:  # fmt: skip
         model: dict[str, Any] | None = None
         if metadata:
             model = {key: metadata[key] for key in ("kind", "styles", "steps") if key in metadata}
-        return record(stylizer.name, stylizer.settings, photo=str(self.photo), styles=list(self.styles),
-                      style_weights=list(self.style_weights) if self.style_weights else None,
-                      model=model)  # fmt: skip
+        result = record(stylizer.name, stylizer.settings, photo=str(self.photo), styles=list(self.styles),
+                        style_weights=list(self.style_weights) if self.style_weights else None,
+                        model=model)  # fmt: skip
+        if video is not None:
+            result["video"] = asdict(video)
+        return result
+
+    def split_settings(self) -> tuple[dict[str, Any], VideoSettings | None]:
+        """The stylizer's settings, and for a video its ``VideoSettings`` (from the same row: start, duration…)."""
+        if not self.is_video:
+            return self.settings, None
+        video_names = {name for name in VideoSettings.__dataclass_fields__}
+        video = {name: value for name, value in self.settings.items() if name in video_names}
+        rest = {name: value for name, value in self.settings.items() if name not in video_names}
+        return rest, VideoSettings(**video)
 
 
 @dataclass(frozen=True)
@@ -81,25 +106,27 @@ class ItemReport:
     error: str | None = None
 
 
-def find_photos(inputs: Sequence[str]) -> list[Path]:
-    """Photos named by ``inputs``: files as given, folders' photos (by extension, sorted), glob patterns.
+def find_inputs(inputs: Sequence[str]) -> list[Path]:
+    """Photos and videos named by ``inputs``: files as given, folders' photos and videos (by extension,
+    sorted), glob patterns.
 
     Raises:
-        ArgumentError: an input that names nothing, or a folder or pattern with no photos.
+        ArgumentError: an input that names nothing, or a folder or pattern with no photos or videos.
     """
+    suffixes = PHOTO_EXTENSIONS + VIDEO_EXTENSIONS
     photos: list[Path] = []
     for text in inputs:
         path = Path(text)
         if set(text) & _GLOB_CHARACTERS and not path.exists():
             found = sorted(Path(p) for p in glob.glob(text, recursive=True))
-            matched = [p for p in found if p.is_file() and p.suffix.lower() in PHOTO_EXTENSIONS]
+            matched = [p for p in found if p.is_file() and p.suffix.lower() in suffixes]
             if not matched:
-                raise ArgumentError(f"no photos match {text!r}")
+                raise ArgumentError(f"no photos or videos match {text!r}")
             photos += matched
         elif path.is_dir():
-            inside = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in PHOTO_EXTENSIONS)
+            inside = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
             if not inside:
-                raise ArgumentError(f"folder {text} has no photos ({', '.join(PHOTO_EXTENSIONS)})")
+                raise ArgumentError(f"folder {text} has no photos or videos ({', '.join(suffixes)})")
             photos += inside
         elif path.is_file():
             photos.append(path)
@@ -174,8 +201,9 @@ def plan_items(rows: Iterable[dict[str, Any]], *, output_dir: Path, template: st
     Raises:
         ArgumentError: a template with unknown fields or an unknown extension; two items writing one file.
     """
-    if Path(template).suffix.lower() not in OUTPUT_FORMATS:
-        raise ArgumentError(f"--name must end in {', '.join(OUTPUT_FORMATS)}, got {template!r}")
+    suffix = Path(template).suffix.lower()
+    if suffix not in OUTPUT_FORMATS and suffix not in VIDEO_OUTPUTS:
+        raise ArgumentError(f"--name must end in {', '.join([*OUTPUT_FORMATS, *VIDEO_OUTPUTS])}, got {template!r}")
     items = []
     for index, row in enumerate(rows):
         photo = Path(row["photo"])
@@ -193,7 +221,7 @@ def plan_items(rows: Iterable[dict[str, Any]], *, output_dir: Path, template: st
             name = template.format(**fields)
         except (KeyError, IndexError, ValueError) as error:
             raise ArgumentError(f"--name {template!r}: unknown field {error}; use {', '.join(fields)}") from None
-        output = Path(row["output"]) if row.get("output") else output_dir / name
+        output = Path(row["output"]) if row.get("output") else output_dir / _for_kind(Path(name), photo)
         items.append(BatchItem(photo, output, row_method, row_styles, tuple(weights) if weights else None,
                                row_settings))  # fmt: skip
     seen: dict[Path, Path] = {}
@@ -205,6 +233,16 @@ def plan_items(rows: Iterable[dict[str, Any]], *, output_dir: Path, template: st
     return items
 
 
+def _for_kind(name: Path, source: Path) -> Path:
+    """A template's name with a suffix that suits the input: a video result for a clip, an image for a photo."""
+    video = source.suffix.lower() in VIDEO_EXTENSIONS
+    if video and name.suffix.lower() not in VIDEO_OUTPUTS:
+        return name.with_suffix(".mp4")
+    if not video and name.suffix.lower() not in OUTPUT_FORMATS:
+        return name.with_suffix(".png")
+    return name
+
+
 class _Runner:
     """Runs items one by one, keeping what repeats between them: loaded stylizers (the engine's cache) and
     prepared style sets."""
@@ -214,7 +252,7 @@ class _Runner:
         self._styles: dict[tuple[Any, ...], PreparedStyles] = {}
 
     def stylizer(self, item: BatchItem) -> Stylizer:
-        return load(item.method, device=self.device, **item.settings)
+        return load(item.method, device=self.device, **item.split_settings()[0])
 
     def prepared(self, stylizer: Stylizer, item: BatchItem) -> PreparedStyles:
         key = (stylizer.spec, item.styles, item.style_weights)
@@ -229,12 +267,20 @@ class _Runner:
         started = time.perf_counter()
         try:
             stylizer = self.stylizer(item)
-            provenance = item.provenance(stylizer, getattr(stylizer, "metadata", None))
+            video = item.split_settings()[1]
+            provenance = item.provenance(stylizer, getattr(stylizer, "metadata", None), video)
             if item.output.exists() and not self.force:
-                if _same_work(record_from_image(item.output), provenance):
+                made = record_from_video(item.output) if item.is_video else record_from_image(item.output)
+                if _same_work(made, provenance):
                     return self._report(item, stylizer, "skipped", started)
                 raise OutputError(f"{item.output} exists and was not made by this item; use --force to replace it",
                                   path=str(item.output))  # fmt: skip
+            if video is not None:
+                item.output.parent.mkdir(parents=True, exist_ok=True)
+                # resume: a clip interrupted in an earlier run continues from its finished segments
+                stylize_video(stylizer, item.photo, item.output, self.prepared(stylizer, item), settings=video,
+                              resume=True, force=self.force, provenance=provenance)  # fmt: skip
+                return self._report(item, stylizer, "done", started)
             photo = open_image(item.photo, label="photo")
             type(stylizer).check_fits(stylizer.settings, *photo.size)
             result = stylizer(photo, self.prepared(stylizer, item))
@@ -259,7 +305,7 @@ def _same_work(existing: dict[str, Any] | None, planned: dict[str, Any]) -> bool
     """Whether a result's record says it was made from the same photo, styles, method and settings."""
     if existing is None:
         return False
-    keys = ("method", "settings", "photo", "styles", "style_weights", "model")
+    keys = ("method", "settings", "photo", "styles", "style_weights", "model", "video")
     comparable = json.loads(json.dumps({k: planned.get(k) for k in keys}, default=str))
     return all(existing.get(k) == comparable[k] for k in keys)
 

@@ -19,7 +19,7 @@ from PIL import Image
 
 from . import __version__
 
-__all__ = ["CAPTURE_TAGS", "capture_exif", "record", "record_from_image"]
+__all__ = ["CAPTURE_TAGS", "capture_exif", "record", "record_from_image", "record_from_video"]
 
 KEY = "painterly"  # PNG text key / XMP property holding the record
 # EXIF tags that describe the capture, kept from the photo: make, model, date/time, artist, copyright.
@@ -122,3 +122,19 @@ def record_from_image(path: str | os.PathLike[str]) -> dict[str, Any] | None:
         return json.loads(text) if text else None
     except (TypeError, ValueError):
         return None
+
+
+def record_from_video(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """Read back the record a stylized video carries in its container's ``comment`` tag, or ``None``."""
+    import av
+
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            tags = {key.lower(): value for key, value in container.metadata.items()}
+    except (av.FFmpegError, OSError):
+        return None
+    try:
+        record = json.loads(tags.get("comment", ""))
+    except (TypeError, ValueError):
+        return None
+    return record if isinstance(record, dict) and "painterly" in record else None

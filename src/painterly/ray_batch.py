@@ -1,6 +1,7 @@
 """The same batch on a Ray cluster (Ray Data), for when one machine is not enough.
 
-Items become rows of a Ray dataset; ``map_batches`` hands them to a pool of actors, each a
+Items become rows of a Ray dataset (photos several to a call, video clips one to a task);
+``map_batches`` hands them to a pool of actors, each a
 callable class holding one ``_Runner`` — so each actor loads its stylizers once, as the local
 batch does — with torch limited to the CPUs Ray gives the actor. Actors write results straight
 to the items' output paths, which must therefore be visible to every node (a shared folder:
@@ -13,8 +14,9 @@ batch joins that cluster. How to run a cluster: docs/batch.md.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -82,16 +84,24 @@ def run_on_ray(
     # A few blocks per actor and several items per call: a block and a call per item measured +75 % / +52 %
     # time per image against the local batch (1 / 2 actors, 200 photos), this +56 % / +43 % (bench/batch.py,
     # Ray's start-up of a few seconds included).
-    blocks = max(1, min(len(items), 4 * actors))
     ray.data.DataContext.get_current().execution_options.preserve_order = True  # the report in item order
-    dataset = ray.data.from_items([_item_to_row(item) for item in items], override_num_blocks=blocks)
-    results = dataset.map_batches(
-        _RayStylizer,
-        batch_size=max(1, min(16, len(items) // blocks)),
-        concurrency=actors,
-        num_cpus=cpus_per_actor,
-        num_gpus=gpus_per_actor or None,
-        fn_constructor_kwargs={"device": device, "force": force, "jpeg_quality": jpeg_quality,
-                               "threads": cpus_per_actor},
-    )  # fmt: skip
-    return collect((ItemReport(**json.loads(row["report"])) for row in results.iter_rows()), report, on_item)
+    arguments = {"device": device, "force": force, "jpeg_quality": jpeg_quality, "threads": cpus_per_actor}
+    photos = [item for item in items if not item.is_video]
+    clips = [item for item in items if item.is_video]  # one clip per task: each is minutes of work
+
+    def results(group: Sequence[BatchItem], per_call: int) -> Iterator[ItemReport]:
+        if not group:
+            return
+        # A few blocks per actor and several photos per call: a block and a call per photo measured +75 % / +52 %
+        # time per image against the local batch (1 / 2 actors, 200 photos) and this +56 % / +43 %, Ray's
+        # start-up included (bench/batch.py).
+        blocks = max(1, min(len(group), 4 * actors)) if per_call > 1 else len(group)
+        dataset = ray.data.from_items([_item_to_row(item) for item in group], override_num_blocks=blocks)
+        mapped = dataset.map_batches(_RayStylizer, batch_size=max(1, min(per_call, len(group) // blocks)),
+                                     concurrency=actors, num_cpus=cpus_per_actor, num_gpus=gpus_per_actor or None,
+                                     fn_constructor_kwargs=arguments)  # fmt: skip
+        for row in mapped.iter_rows():
+            yield ItemReport(**json.loads(row["report"]))
+
+    # Photos first, then clips: the report lists them in that order (each group in item order).
+    return collect(itertools.chain(results(photos, 16), results(clips, 1)), report, on_item)

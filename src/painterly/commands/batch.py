@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .._settings import setting_fields
-from ..batch import DEFAULT_TEMPLATE, ItemReport, find_photos, plan_items, read_manifest, run_batch
+from ..batch import DEFAULT_TEMPLATE, ItemReport, find_inputs, plan_items, read_manifest, run_batch
 from ..devices import make_device
 from ..errors import ArgumentError, OutputError
 from ..methods.base import get_method
@@ -23,13 +23,15 @@ ORDER = 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("inputs", nargs="*", help="photos, folders of photos, or glob patterns ('shots/**/*.jpg')")
+    parser.add_argument("inputs", nargs="*", help="photos or videos, folders of them, or glob patterns "
+                                                  "('shots/**/*.jpg')")  # fmt: skip
     parser.add_argument("--manifest", help="a .csv or .jsonl of rows: photo, styles, style_weights, method, model, "
                                            "output, settings (JSON); per-row values override the options")  # fmt: skip
     parser.add_argument("--output", "-o", required=True, help="output folder (created if missing)")
     parser.add_argument("--name", default=DEFAULT_TEMPLATE,
                         help="output file name template: {stem} {style} {method} {parent} {index}; the extension "
-                             f"picks the format [{DEFAULT_TEMPLATE}]")  # fmt: skip
+                             f"picks the format; a video's result takes .mp4 unless it names a video container "
+                             f"[{DEFAULT_TEMPLATE}]")  # fmt: skip
     parser.add_argument("--style", "-s", action="append", default=[], help="a style image; repeat to mix styles")
     parser.add_argument("--style-weights", help="mixing weights, one per --style, e.g. 0.7,0.3 [equal]")
     parser.add_argument("--method", "-m", default="optimize", help="stylization method [optimize]")
@@ -65,7 +67,7 @@ def run(options: argparse.Namespace) -> int:
     given = {f.name: getattr(settings, f.name) for f in setting_fields(method.Settings)
              if getattr(options, f.name, None) is not None}  # fmt: skip
     weights = parse_style_weights(options.style_weights, len(options.style))
-    rows: list[dict[str, Any]] = [{"photo": str(photo)} for photo in find_photos(options.inputs)]
+    rows: list[dict[str, Any]] = [{"photo": str(photo)} for photo in find_inputs(options.inputs)]
     rows += read_manifest(Path(options.manifest)) if options.manifest else []
     output_dir = Path(options.output)
     if output_dir.exists() and not output_dir.is_dir():

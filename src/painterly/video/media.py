@@ -201,12 +201,13 @@ def _container_format(output: Path) -> str:
 
 
 def join_segments(segments: list[Path], target: Path, output: Path, *, source: Path | None, start: float,
-                  duration: float | None, rotation: int) -> str | None:  # fmt: skip
+                  duration: float | None, rotation: int, comment: str | None = None) -> str | None:  # fmt: skip
     """Join encoded segments into ``target`` by copying packets, adding the source's audio for the cut.
 
     ``output`` is the path the user asked for (its extension picks the container; ``target`` is a
-    temporary file beside it). Returns what happened to the audio: ``"copied"``, ``"re-encoded
-    (aac)"``, or None when there was none.
+    temporary file beside it). ``comment`` goes into the container's ``comment`` tag (the result's
+    provenance record). Returns what happened to the audio: ``"copied"``, ``"re-encoded (aac)"``, or
+    None when there was none.
 
     Raises:
         VideoError: the source's audio cannot be decoded where it has to be re-encoded.
@@ -215,6 +216,8 @@ def join_segments(segments: list[Path], target: Path, output: Path, *, source: P
 
     _, _, copyable, audio_encoder = output_codecs(output)
     with av.open(str(target), mode="w", format=_container_format(output)) as muxer:
+        if comment:
+            muxer.metadata["comment"] = comment
         inputs = [av.open(str(segment)) for segment in segments]
         try:
             video_out = muxer.add_stream_from_template(inputs[0].streams.video[0])

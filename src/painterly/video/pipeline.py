@@ -112,11 +112,13 @@ def stylize_video(
     resume: bool = False,
     force: bool = False,
     callback: ProgressCallback | None = None,
+    provenance: dict[str, Any] | None = None,
 ) -> VideoReport:
     """Stylize ``source`` into ``output`` (.mp4/.mov/.mkv: H.264; .webm: VP9) with a loaded stylizer.
 
     Frame rate, rotation and audio are kept; the size is the stylizer's result size for the
     clip's frames (``size`` setting), rounded down to even sides as the encoders need.
+    ``provenance`` (``painterly.provenance.record``) is written into the file's ``comment`` tag.
 
     Raises:
         VideoError: the source cannot be read, or has no frames in the part asked for.
@@ -145,7 +147,8 @@ def stylize_video(
                expected, callback)  # fmt: skip
     run.open_state(_fingerprint(stylizer, prepared, settings, source, size), resume=resume, force=force)
     run.stylize_frames()
-    audio = run.join(info.rotation, with_audio=settings.audio and info.audio is not None)
+    audio = run.join(info.rotation, with_audio=settings.audio and info.audio is not None,
+                     comment=json.dumps(provenance) if provenance else None)  # fmt: skip
     run.seconds["total"] = time.perf_counter() - run.started
     return VideoReport(output, run.frames, size, run.rate, audio, run.resumed_frames, run.seconds)
 
@@ -336,14 +339,14 @@ class _Run:
 
     # -- the end
 
-    def join(self, rotation: int, *, with_audio: bool) -> str | None:
+    def join(self, rotation: int, *, with_audio: bool, comment: str | None) -> str | None:
         started = time.perf_counter()
         segments = [self._segment_path(index) for index in range(len(self.segments))]
         try:
             with atomic_path(self.output) as temporary:
                 audio = join_segments(segments, temporary, self.output, source=self.source if with_audio else None,
                                       start=self.settings.start, duration=self.settings.duration,
-                                      rotation=rotation)  # fmt: skip
+                                      rotation=rotation, comment=comment)  # fmt: skip
         except OSError as error:
             raise OutputError(f"cannot write {self.output}: {error.strerror or error}", path=str(self.output)) from None
         shutil.rmtree(self.folder, ignore_errors=True)
