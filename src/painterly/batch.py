@@ -33,7 +33,7 @@ from .errors import ArgumentError, OutputError, PainterlyError
 from .image_io import OUTPUT_FORMATS, open_image, save_image
 from .loading import load
 from .methods.base import PreparedStyles, Stylizer, get_method
-from .provenance import capture_exif, record, record_from_image, record_from_video
+from .provenance import capture_exif, record_from_image, record_from_video, stylizer_record
 from .video.pipeline import VideoSettings, stylize_video
 
 __all__ = [
@@ -71,17 +71,10 @@ class BatchItem:
     def is_video(self) -> bool:
         return self.photo.suffix.lower() in VIDEO_EXTENSIONS
 
-    def provenance(self, stylizer: Stylizer, metadata: dict[str, Any] | None = None,
-                   video: VideoSettings | None = None) -> dict[str, Any]:  # fmt: skip
-        model: dict[str, Any] | None = None
-        if metadata:
-            model = {key: metadata[key] for key in ("kind", "styles", "steps") if key in metadata}
-        result = record(stylizer.name, stylizer.settings, photo=str(self.photo), styles=list(self.styles),
-                        style_weights=list(self.style_weights) if self.style_weights else None,
-                        model=model)  # fmt: skip
-        if video is not None:
-            result["video"] = asdict(video)
-        return result
+    def provenance(self, stylizer: Stylizer, video: VideoSettings | None = None) -> dict[str, Any]:
+        return stylizer_record(stylizer, photo=str(self.photo), styles=list(self.styles),
+                               style_weights=list(self.style_weights) if self.style_weights else None,
+                               video=video)  # fmt: skip
 
     def split_settings(self) -> tuple[dict[str, Any], VideoSettings | None]:
         """The stylizer's settings, and for a video its ``VideoSettings`` (from the same row: start, duration…)."""
@@ -268,7 +261,7 @@ class _Runner:
         try:
             stylizer = self.stylizer(item)
             video = item.split_settings()[1]
-            provenance = item.provenance(stylizer, getattr(stylizer, "metadata", None), video)
+            provenance = item.provenance(stylizer, video)
             if item.output.exists() and not self.force:
                 made = record_from_video(item.output) if item.is_video else record_from_image(item.output)
                 if _same_work(made, provenance):

@@ -19,7 +19,7 @@ from PIL import Image
 
 from . import __version__
 
-__all__ = ["CAPTURE_TAGS", "capture_exif", "record", "record_from_image", "record_from_video"]
+__all__ = ["CAPTURE_TAGS", "capture_exif", "record", "record_from_image", "record_from_video", "stylizer_record"]
 
 KEY = "painterly"  # PNG text key / XMP property holding the record
 # EXIF tags that describe the capture, kept from the photo: make, model, date/time, artist, copyright.
@@ -61,6 +61,25 @@ def record(
             result["style_weights"] = list(style_weights)
     if model:
         result["model"] = model
+    return result
+
+
+def stylizer_record(
+    stylizer: Any,
+    *,
+    photo: Any = None,
+    styles: list[Any] | None = None,
+    style_weights: list[float] | None = None,
+    video: Any = None,
+) -> dict[str, Any]:
+    """The record of a result made by a loaded ``Stylizer``: its method and settings, its model's identity
+    (kind, styles, steps) when it has one, and a video's settings (a dataclass) for a clip."""
+    metadata = getattr(stylizer, "metadata", None) or {}
+    model = {key: metadata[key] for key in ("kind", "styles", "steps") if key in metadata} or None
+    result = record(stylizer.name, stylizer.settings, photo=photo, styles=styles, style_weights=style_weights,
+                    model=model)  # fmt: skip
+    if video is not None:
+        result["video"] = dataclasses.asdict(video)
     return result
 
 

@@ -9,6 +9,7 @@ import pytest
 from clips import make_clip
 
 from painterly.cli import EXIT_USAGE, main
+from painterly.provenance import record_from_video
 from painterly.video.media import probe
 
 FAST = ["--model", "cliff_walk", "--size", "64", "-q"]
@@ -21,6 +22,9 @@ def test_writes_the_video_and_a_summary(tmp_path: Path, capsys: pytest.CaptureFi
     summary = json.loads(capsys.readouterr().out)
     assert summary["frames"] == 12 and summary["audio"] == "copied" and summary["size"] == [64, 42]
     assert probe(output).frames == 12
+    made = record_from_video(output)  # the result says how it was made, as a stylized photo does
+    assert made is not None and made["method"] == "feedforward" and made["settings"]["size"] == 64
+    assert made["video"]["consistency"] == "flow" and made["photo"]["name"] == "clip.mp4"
 
 
 @pytest.mark.parametrize(

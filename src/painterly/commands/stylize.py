@@ -14,7 +14,7 @@ from ..errors import ArgumentError, OutputError
 from ..image_io import check_output_path, open_image, save_image
 from ..loading import load
 from ..methods.base import Stylizer, get_method
-from ..provenance import capture_exif, record
+from ..provenance import capture_exif, stylizer_record
 from ._options import add_setting_options, method_fields, settings_from_options
 from ._progress import ProgressBar, check_previews, set_threads
 
@@ -118,10 +118,7 @@ def run(options: argparse.Namespace) -> int:
 
 def _save(result: Any, output: Path, stylizer: Stylizer, options: argparse.Namespace, photo: str,
           weights: list[float] | None) -> None:  # fmt: skip
-    metadata = getattr(stylizer, "metadata", None) or {}
-    model = {key: metadata[key] for key in ("kind", "styles", "steps") if key in metadata} or None
-    provenance = record(stylizer.name, stylizer.settings, photo=photo, styles=options.style, style_weights=weights,
-                        model=model)  # fmt: skip
+    provenance = stylizer_record(stylizer, photo=photo, styles=options.style, style_weights=weights)
     exif = None if options.strip_metadata else capture_exif(photo)
     save_image(result, output, force=options.force, jpeg_quality=options.jpeg_quality,
                provenance=provenance, exif=exif)  # fmt: skip

@@ -13,6 +13,7 @@ from ..devices import make_device
 from ..image_io import open_image
 from ..loading import load
 from ..methods.base import Stylizer
+from ..provenance import stylizer_record
 from ..video.media import INPUT_SUFFIXES, OUTPUT_CODECS
 from ..video.pipeline import CONSISTENCY, VideoSettings, describe, partial_folder, stylize_video
 from ._options import add_setting_options, method_fields
@@ -70,9 +71,11 @@ def run(options: argparse.Namespace) -> int:
         torch.set_num_threads(video_threads(stylizer, video_settings, torch.get_num_threads()))
     try:
         with ProgressBar(quiet=options.quiet) as bar:
+            provenance = stylizer_record(stylizer, photo=options.clip, styles=options.style, style_weights=weights,
+                                         video=video_settings)  # fmt: skip
             report = stylize_video(stylizer, options.clip, options.output, styles, style_weights=weights,
                                    settings=video_settings, resume=options.resume, force=options.force,
-                                   callback=bar)  # fmt: skip
+                                   callback=bar, provenance=provenance)  # fmt: skip
     except KeyboardInterrupt:
         if partial_folder(Path(options.output)).exists():
             raise KeyboardInterrupt("interrupted; finished segments are kept: run the same command with --resume "
