@@ -160,3 +160,17 @@ def test_not_for_average_pooling_or_double_images() -> None:
     loss = PerceptualLoss(max_encoder, content_layers={"relu3_1": 1.0}, style_layers={"relu1_1": 1.0})
     assert fused_step_supported(loss, torch.rand(1, 3, 32, 32), loss.layers)
     assert not fused_step_supported(loss, torch.rand(1, 3, 32, 32, dtype=torch.float64), loss.layers)
+
+
+def test_without_onednn_the_same_step_runs_on_plain_convolutions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Builds without oneDNN (or a bfloat16 step on a CPU without it) take F.conv2d, same numbers."""
+    monkeypatch.setattr(fused_step, "_use_onednn", lambda dtype: False)
+    torch.manual_seed(2)
+    encoder = build_vgg19(None, last_layer="relu3_1")  # its own encoder: its kernels are packed without oneDNN
+    settings = {"content_layers": {"relu3_1": 1.0}, "style_layers": {"relu1_1": 0.5, "relu2_1": 0.5}}
+    reference, fused = (PerceptualLoss(encoder, fused=flag, **settings) for flag in (False, True))  # type: ignore[arg-type]
+    content, style, start = _images()
+    for loss in (reference, fused):
+        loss.set_content(content)
+        loss.set_styles([style])
+    _assert_same(reference, fused, start, rtol=1e-5)

@@ -41,8 +41,8 @@ if TYPE_CHECKING:
 __all__ = ["encode_features", "fused_step", "fused_step_supported"]
 
 _CHANNELS_LAST = torch.channels_last
-# Above this many pixels a step recomputes VGG's first block in its backward pass rather than keep it:
-# 5 % more time, 30 % less peak memory (bench/results/optimize.md, 1024 px).
+# Above this many pixels a step recomputes VGG's first block in its backward pass rather than keep it: 5 % more
+# FLOPs per step; a 1024 px default run peaked at 1.31–1.37 GB with it against 1.55–1.64 GB without (3 runs each).
 CHECKPOINT_ABOVE_PIXELS = 512 * 512
 _ONE = [1, 1]
 
@@ -58,13 +58,16 @@ class _Kernels:
 _KERNELS: weakref.WeakKeyDictionary[VGG19Encoder, dict[torch.dtype, _Kernels]] = weakref.WeakKeyDictionary()
 
 
-def _use_onednn() -> bool:
-    return bool(torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled)
+def _use_onednn(dtype: torch.dtype) -> bool:
+    """oneDNN's fused kernels where they exist for ``dtype`` (bfloat16 needs AVX-512 or AMX); else ``F.conv2d``."""
+    if not (torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled):
+        return False
+    return dtype != torch.bfloat16 or bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 def _pack(weight: torch.Tensor) -> torch.Tensor:
     weight = weight.contiguous(memory_format=_CHANNELS_LAST)
-    if _use_onednn():
+    if _use_onednn(weight.dtype):
         return torch.ops.mkldnn._reorder_convolution_weight(weight, _ONE, _ONE, _ONE, 1, None)
     return weight
 
@@ -85,7 +88,7 @@ def _kernels(encoder: VGG19Encoder, dtype: torch.dtype) -> _Kernels:
 
 def _conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, *, relu: bool) -> torch.Tensor:
     """A 3×3, stride 1, padding 1 convolution, optionally with the ReLU fused in."""
-    if _use_onednn():
+    if _use_onednn(x.dtype):
         return torch.ops.mkldnn._convolution_pointwise(x, weight, bias, _ONE, _ONE, _ONE, 1,
                                                        "relu" if relu else "none", [], "")  # fmt: skip
     out = F.conv2d(x, weight, bias, padding=1)
