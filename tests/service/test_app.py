@@ -75,8 +75,43 @@ class TestJobLifecycle:
 
     def test_page_and_openapi(self, client) -> None:  # type: ignore[no-untyped-def]
         assert "<form" in client.get("/").text
-        assert client.get("/docs").status_code == 200
         assert "/api/jobs" in client.get("/openapi.json").json()["paths"]
+
+    @pytest.mark.parametrize(("path", "assets"), [
+        ("/docs", ["/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css", "/static/favicon.svg"]),
+        ("/redoc", ["/docs/assets/redoc.standalone.js", "/static/favicon.svg"]),
+    ])  # fmt: skip
+    def test_api_docs_load_nothing_from_elsewhere(self, client, path: str, assets: list[str]) -> None:  # type: ignore[no-untyped-def]
+        page = client.get(path)
+        assert page.status_code == 200 and "/openapi.json" in page.text
+        assert "cdn." not in page.text and "https://" not in page.text  # every asset from this server
+        for asset in assets:
+            assert asset in page.text
+            response = client.get(asset)
+            assert response.status_code == 200 and len(response.content) > 100, asset
+
+
+class TestHistory:
+    def test_newest_first_in_pages_with_filters(self, make_client) -> None:  # type: ignore[no-untyped-def]
+        client = make_client(workers=0)  # nothing runs: the jobs stay queued unless cancelled
+        ids = [client.post("/api/jobs", files=job_files(), data={"settings": FAST_SETTINGS}).json()["id"]
+               for _ in range(5)]  # fmt: skip
+        client.delete(f"/api/jobs/{ids[1]}")  # cancelled
+        first = client.get("/api/jobs", params={"limit": 2}).json()
+        assert first["total"] == 5 and [job["id"] for job in first["jobs"]] == ids[::-1][:2]
+        second = client.get("/api/jobs", params={"limit": 2, "offset": 2}).json()
+        assert [job["id"] for job in second["jobs"]] == ids[::-1][2:4]
+        cancelled = client.get("/api/jobs", params={"state": "cancelled"}).json()
+        assert cancelled["total"] == 1 and cancelled["jobs"][0]["id"] == ids[1]
+        assert cancelled["jobs"][0]["settings"]["size"] == 32  # the settings that made it, to run it again
+        assert client.get("/api/jobs", params={"method": "adain"}).json()["total"] == 0
+        assert client.get("/api/jobs", params={"kind": "video"}).json()["jobs"] == []
+
+    @pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"offset": -1}, {"state": "lost"},
+                                        {"kind": "audio"}])  # fmt: skip
+    def test_bad_paging_and_filters_are_422(self, client, params) -> None:  # type: ignore[no-untyped-def]
+        response = client.get("/api/jobs", params=params)
+        assert response.status_code == 422 and next(iter(params)) in response.json()["detail"]
 
 
 class TestCancelAndDelete:

@@ -21,9 +21,9 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile, WebSocket
+from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
@@ -37,7 +37,7 @@ from .config import ServiceConfig
 from .guard import RequestGuard
 from .job_request import largest_size, parse_settings, parse_style_weights, settle_size
 from .live import serve_live
-from .store import TERMINAL_STATES, Job, JobStore
+from .store import TERMINAL_STATES, Job, JobKind, JobState, JobStore
 from .uploads import Upload, read_upload, store_upload, store_video_upload
 from .worker import PHOTO_STEM, PREVIEW_NAME, RESULT_NAME, VIDEO_RESULT_NAME, WorkerPool, style_stem
 
@@ -64,13 +64,38 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
             app.state.pool.stop()
             app.state.store.close()
 
-    app = FastAPI(title="painterly", version=__version__, lifespan=lifespan)
+    app = FastAPI(title="painterly", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.config = config
     _error_handlers(app)
     _routes(app, config)
+    _api_docs(app)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     app.add_middleware(RequestGuard, config=config)
     return app
+
+
+def _api_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs and ReDoc at /redoc from files this server serves (the fastapi-offline package ships
+    them; we use its files only), so the API docs work without a network: FastAPI's default pages load them
+    from a CDN and stay blank offline."""
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+
+    assets = str(importlib.resources.files("fastapi_offline") / "static")
+    app.mount("/docs/assets", StaticFiles(directory=assets), name="docs-assets")
+    schema = app.openapi_url or "/openapi.json"
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=schema, title="painterly API",
+                                   swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs/assets/swagger-ui.css",
+                                   swagger_favicon_url="/static/favicon.svg")  # fmt: skip
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url=schema, title="painterly API",
+                              redoc_js_url="/docs/assets/redoc.standalone.js", redoc_favicon_url="/static/favicon.svg",
+                              with_google_fonts=False)  # fmt: skip
 
 
 def _error_handlers(app: FastAPI) -> None:
@@ -168,6 +193,19 @@ def _routes(app: FastAPI, config: ServiceConfig) -> None:
 
 
 def _job_routes(app: FastAPI) -> None:
+    @app.get("/api/jobs")
+    async def history(
+        request: Request,
+        limit: Annotated[int, Query(ge=1, le=100, description="jobs per page")] = 20,
+        offset: Annotated[int, Query(ge=0, description="jobs to skip (newest first)")] = 0,
+        state: Annotated[JobState | None, Query(description="only jobs in this state")] = None,
+        method: Annotated[str | None, Query(description="only jobs of this method")] = None,
+        kind: Annotated[JobKind | None, Query(description="image or video")] = None,
+    ) -> dict[str, Any]:
+        """The jobs this server holds, newest first, a page at a time (the page's history after a reload)."""
+        jobs, total = request.app.state.store.page(limit=limit, offset=offset, state=state, method=method, kind=kind)
+        return {"jobs": [job.public() for job in jobs], "total": total, "limit": limit, "offset": offset}
+
     @app.get("/api/jobs/{job_id}")
     async def status(request: Request, job_id: str) -> dict[str, Any]:
         return _job_or_404(request, job_id).public()

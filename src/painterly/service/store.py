@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["TERMINAL_STATES", "Job", "JobState", "JobStore"]
+__all__ = ["TERMINAL_STATES", "Job", "JobKind", "JobState", "JobStore"]
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 JobKind = Literal["image", "video"]
@@ -219,6 +219,28 @@ class JobStore:
         with self._cursor() as cursor:
             cursor.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
         shutil.rmtree(self.folder(job_id), ignore_errors=True)
+
+    def page(
+        self,
+        *,
+        limit: int,
+        offset: int = 0,
+        state: str | None = None,
+        method: str | None = None,
+        kind: str | None = None,
+    ) -> tuple[list[Job], int]:
+        """Jobs newest first, filtered by state, method and kind where given: one page and the total count."""
+        conditions, values = [], []
+        for column, value in (("state", state), ("method", method), ("kind", kind)):
+            if value is not None:
+                conditions.append(f"{column} = ?")
+                values.append(value)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""  # fixed column names; values are bound
+        with self._cursor() as cursor:
+            total = int(cursor.execute(f"SELECT COUNT(*) FROM jobs {where}", values).fetchone()[0])
+            rows = cursor.execute(f"SELECT * FROM jobs {where} ORDER BY created DESC, id LIMIT ? OFFSET ?",
+                                  [*values, limit, offset]).fetchall()  # fmt: skip
+        return [_job(row) for row in rows], total
 
     def list_states(self) -> dict[str, int]:
         with self._cursor() as cursor:
