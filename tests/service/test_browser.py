@@ -166,3 +166,33 @@ def test_api_docs_render_with_the_network_blocked(tmp_path: Path) -> None:
         assert "/api/jobs" in page.inner_text("#swagger-ui")
         assert failed == []
         page.screenshot(path=str(tmp_path / "docs.png"))
+
+
+@pytest.mark.browser
+def test_history_survives_a_reload_and_gives_its_settings_back(tmp_path: Path) -> None:
+    make_photo(96, 72).save(tmp_path / "photo.png")
+    make_stripes(96, 96).save(tmp_path / "style.png")
+    with _open_page(tmp_path, {"width": 390, "height": 844}) as page:
+        page.wait_for_selector("#method option[value=optimize]", state="attached")
+        page.set_input_files("#photo", str(tmp_path / "photo.png"))
+        page.set_input_files("#styles", str(tmp_path / "style.png"))
+        page.select_option("select[name=quality]", "draft")
+        page.eval_on_selector("input[name=size]", "el => { el.value = 96; el.dispatchEvent(new Event('input')); }")
+        page.click("#submit")
+        page.wait_for_selector("#gallery img.result", timeout=120_000)
+        # On a phone the result is far below the button: the page has scrolled to it.
+        page.wait_for_function("window.scrollY > 300", timeout=10_000)
+        page.reload()
+        page.wait_for_selector("#gallery img.result", timeout=30_000)  # from GET /api/jobs
+        assert page.locator("#gallery li").count() == 1
+        assert '"size":96' in (page.text_content("#gallery code.settings") or "").replace(" ", "")
+        page.eval_on_selector("input[name=size]", "el => { el.value = 320; el.dispatchEvent(new Event('input')); }")
+        page.click("#gallery button.again")
+        assert page.eval_on_selector("input[name=size]", "el => el.value") == "96"
+        assert page.eval_on_selector("select[name=quality]", "el => el.value") == "draft"
+        page.click("#gallery button.delete")
+        page.wait_for_function("document.querySelectorAll('#gallery li').length === 0", timeout=10_000)
+        page.reload()
+        page.wait_for_selector("#method option[value=optimize]", state="attached")
+        page.wait_for_timeout(1000)
+        assert page.locator("#gallery li").count() == 0  # deleted on the server too

@@ -108,6 +108,7 @@ function renderGallery() {
     caption.textContent = model.styles.length > 1 ? `${model.name} (${model.styles.length} styles)` : model.name;
     button.title = model.styles.join(", ");
     button.appendChild(caption);
+    button.dataset.model = model.name;
     button.addEventListener("click", () => {
       chosenModel = chosenModel === model.name ? null : model.name;
       for (const other of gallery.children) other.setAttribute("aria-checked", String(other === button && !!chosenModel));
@@ -195,6 +196,8 @@ async function submit(event, extra = {}) {
     }
     submitted[job.id] = { method: $("method").value, settings };
     follow(job.id);
+    // On a phone the progress is a screen or two below the button: bring it into view.
+    $("progress-panel").scrollIntoView({ behavior: "smooth", block: "start" });
   } catch (error) {
     $("form-error").textContent = "Could not reach the server: " + error;
   } finally {
@@ -218,7 +221,7 @@ function follow(id) {
     }
     if (["done", "failed", "cancelled"].includes(job.state)) {
       source.close(); $("cancel").hidden = true;
-      if (job.state === "done") addResult(id, job.notes || [], job.kind);
+      if (job.state === "done") addResult(id, job.notes || [], job.kind).scrollIntoView({ behavior: "smooth", block: "center" });
       else $("stage").textContent = `${job.state}: ${job.error || ""}`;
     }
   };
@@ -241,8 +244,9 @@ function addResult(id, notes, kind = "image") {
     note.className = "note"; note.textContent = text;
     item.append(note);
   }
-  // Fast preview, then refine: one-pass results can be sharpened by a few full-size Gatys steps.
   const sent = submitted[id];
+  if (sent) item.append(settingsOf(sent), ...jobButtons(id, sent, item));
+  // Fast preview, then refine: one-pass results can be sharpened by a few full-size Gatys steps.
   const canRefine = kind !== "video" && sent && models[sent.method].settings.some((f) => f.name === "refine") && !sent.settings.refine;
   if (canRefine) {
     const refine = document.createElement("button");
@@ -252,6 +256,61 @@ function addResult(id, notes, kind = "image") {
     item.append(refine);
   }
   $("gallery").prepend(item);
+  return item;
+}
+
+// What made a result: the method and every setting sent, shown under it and reusable.
+function settingsOf(sent) {
+  const details = document.createElement("details");
+  const summary = document.createElement("summary");
+  summary.textContent = `Settings (${sent.method})`;
+  const code = document.createElement("code");
+  code.className = "settings";
+  code.textContent = JSON.stringify(sent.settings);
+  details.append(summary, code);
+  return details;
+}
+
+function jobButtons(id, sent, item) {
+  const again = document.createElement("button");
+  again.type = "button"; again.className = "again"; again.textContent = "Use these settings";
+  again.addEventListener("click", () => { applySettings(sent); $("job-form").scrollIntoView({ behavior: "smooth" }); });
+  const remove = document.createElement("button");
+  remove.type = "button"; remove.className = "delete"; remove.textContent = "Delete";
+  remove.setAttribute("aria-label", "Delete result " + id.slice(0, 8));
+  remove.addEventListener("click", async () => {
+    const response = await api(`/api/jobs/${id}`, { method: "DELETE" });
+    if (response.ok) item.remove();
+  });
+  return [again, remove];
+}
+
+// "Use these settings": the method, its settings and the trained model of an earlier job, back in the form.
+function applySettings(sent) {
+  if (!(sent.method in models)) return;
+  $("method").value = sent.method;
+  renderSettings();
+  for (const input of document.querySelectorAll("[data-setting]")) {
+    const value = sent.settings[input.dataset.setting];
+    if (value === undefined || value === null) continue;
+    input.value = value;
+    input.dispatchEvent(new Event("input"));
+  }
+  chosenModel = sent.settings.model || null;
+  for (const button of $("model-gallery").querySelectorAll("button.model")) {
+    button.setAttribute("aria-checked", String(button.dataset.model === chosenModel));
+  }
+}
+
+// The results this server still holds (newest first), so a reload keeps the gallery.
+async function loadHistory() {
+  const response = await api("/api/jobs?limit=24&state=done");
+  if (!response.ok) return;
+  const { jobs } = await response.json();
+  for (const job of jobs.reverse()) {  // oldest first: each is prepended
+    submitted[job.id] = { method: job.method, settings: job.settings };
+    addResult(job.id, job.notes || [], job.kind);
+  }
 }
 
 // Live camera: frames to /api/live over a WebSocket, one in flight at a time, stylized frames back.
@@ -324,4 +383,4 @@ $("job-form").addEventListener("submit", submit);
 $("cancel").addEventListener("click", () => current && api(`/api/jobs/${current}`, { method: "DELETE" }));
 wireDrop("photo-drop", "photo", (files) => files.length && showPhoto(files[0]));
 wireDrop("style-drop", "styles", showStyles);
-loadModels();
+loadModels().then(loadHistory);
