@@ -276,7 +276,8 @@ class TestTrainedModels:
         assert main(["export", "tiny", "-o", str(tmp_path / "tiny.onnx")]) == EXIT_USAGE
         assert "exists; pass --force" in _error_line(capsys)
         assert main(["models"]) == 0
-        assert "tiny" in capsys.readouterr().out
+        listing = capsys.readouterr().out
+        assert "tiny" in listing and "The Starry Night (Vincent van Gogh, 1889)" in listing
 
     def test_optimize_needs_a_style(self, tmp_path, inputs, capsys) -> None:  # type: ignore[no-untyped-def]
         assert main(["stylize", str(inputs[0]), "-o", str(tmp_path / "o.png")]) == EXIT_USAGE

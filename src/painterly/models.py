@@ -6,7 +6,9 @@ Bundled models live in the package (``painterly/assets/models/*.safetensors``); 
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,31 @@ class ModelInfo:
         if not isinstance(styles, list):
             return []
         return [style.get("name", f"style {i}") for i, style in enumerate(styles)]
+
+    @property
+    def paintings(self) -> list[dict[str, str]]:
+        """Per style: the painting's title, painter, year and licence where painterly knows them (its own bundled
+        models' paintings), else just the style's name as the title."""
+        known = _known_paintings()
+        return [{"style": name, **known.get(name, {"title": name})} for name in self.styles]
+
+    def describe_styles(self) -> str:
+        """The styles as people know them: "The Starry Night (Vincent van Gogh, 1889)", comma-separated."""
+        return ", ".join(_painting_label(painting) for painting in self.paintings)
+
+
+def _painting_label(painting: dict[str, str]) -> str:
+    credit = ", ".join(part for part in (painting.get("painter", ""), painting.get("year", "")) if part)
+    return f"{painting['title']} ({credit})" if credit else painting["title"]
+
+
+@functools.cache
+def _known_paintings() -> dict[str, dict[str, str]]:
+    try:
+        table = json.loads((bundled_models_dir() / "paintings.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {name: entry for name, entry in table.items() if isinstance(entry, dict)}
 
 
 def bundled_models_dir() -> Path:

@@ -46,6 +46,9 @@ class TestJobLifecycle:
         assert {"optimize", "adain"} <= set(methods)
         names = {field["name"] for field in methods["optimize"]["settings"]}
         assert {"style_weight", "size", "quality", "preserve_color"} <= names
+        trained = {model["name"]: model for model in client.get("/api/models").json()["models"]}
+        painting = trained["the_scream"]["paintings"][0]
+        assert (painting["title"], painting["painter"], painting["year"]) == ("The Scream", "Edvard Munch", "1893")
 
     def test_models_state_the_largest_size(self, make_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
         import painterly.memory
@@ -218,6 +221,7 @@ class TestTrainedModelJobs:
     def test_model_by_name_without_style_images(self, with_model, client) -> None:  # type: ignore[no-untyped-def]
         listing = client.get("/api/models").json()
         assert {"name": "tiny", "origin": "user", "kind": "stylenet", "styles": ["a"],
+                "paintings": [{"style": "a", "title": "a"}],
                 "previews": ["data:image/jpeg;base64,AAAA"]} in listing["models"]  # fmt: skip
         files = [("photo", ("p.png", png_bytes(make_photo()), "image/png"))]
         job = client.post("/api/jobs", files=files, data={"method": "feedforward", "settings": '{"model": "tiny"}'})

@@ -57,8 +57,10 @@ def run_training(options: argparse.Namespace, kind: str) -> int:
         with ProgressBar(quiet=options.quiet or not main) as bar:
             path = train(config, get_encoder("vgg19.caffe_q8", "max", "relu5_1"), resume=options.resume,
                          callback=bar)  # fmt: skip
-    finally:
-        leave()
+    except BaseException:
+        leave(together=False)
+        raise
+    leave()
     if main:
         print(path)
     return 0

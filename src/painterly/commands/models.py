@@ -24,7 +24,7 @@ def run(options: argparse.Namespace) -> int:
     found = list_models()
     for model in found:
         kind = model.metadata.get("kind", "?")
-        learned = "any style (--method adain --decoder NAME)" if kind == "adain-decoder" else ", ".join(model.styles)
+        learned = "any style (--method adain --decoder NAME)" if kind == "adain-decoder" else model.describe_styles()
         steps = model.metadata.get("steps", "?")
         print(f"  {model.name:<18} {model.origin:<8} {kind:<14} styles: {learned or '-'}  ({steps} steps)")
     if not found:

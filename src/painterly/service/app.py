@@ -142,7 +142,8 @@ def _routes(app: FastAPI, config: ServiceConfig) -> None:
                              "settings": [_field_json(f) for f in setting_fields(method.Settings)],
                              "max_size": largest_size(method, config)}  # fmt: skip
         trained = [{"name": m.name, "origin": m.origin, "kind": m.metadata.get("kind"), "styles": m.styles,
-                    "previews": m.metadata.get("previews", [])} for m in list_models()]  # fmt: skip
+                    "paintings": m.paintings, "previews": m.metadata.get("previews", [])}
+                   for m in list_models()]  # fmt: skip
         return {"methods": methods, "models": trained, "limits": {"max_size": config.max_size}}
 
     @app.post("/api/jobs", status_code=201)

@@ -94,7 +94,14 @@ def join(device: torch.device, global_batch: int) -> tuple[Ranks, torch.device]:
     return Ranks(rank, world), device
 
 
-def leave() -> None:
-    """Leave the job's process group (after training; a no-op outside torchrun)."""
+def leave(*, together: bool = True) -> None:
+    """Leave the job's process group (after training; a no-op outside torchrun).
+
+    ``together``: wait for every rank first. Rank 0 is still writing the last checkpoint and the model when the
+    others finish; a rank that tore down gloo meanwhile was seen to abort ("terminate called without an active
+    exception"). After an error, leave at once (torchrun stops the rest).
+    """
     if dist.is_available() and dist.is_initialized():
+        if together:
+            dist.barrier()
         dist.destroy_process_group()

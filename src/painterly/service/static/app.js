@@ -104,10 +104,21 @@ function renderGallery() {
       img.src = preview; img.alt = ""; img.width = 96; img.height = 96;
       button.appendChild(img);
     }
+    // Named by the painting it learned (title, painter, year), as people know it; the model name below.
+    const paintings = model.paintings || model.styles.map((style) => ({ title: style }));
     const caption = document.createElement("span");
-    caption.textContent = model.styles.length > 1 ? `${model.name} (${model.styles.length} styles)` : model.name;
-    button.title = model.styles.join(", ");
-    button.appendChild(caption);
+    caption.className = "painting";
+    caption.textContent = paintings.length > 1 ? `${paintings.length} paintings` : paintings[0].title;
+    const credit = document.createElement("span");
+    credit.className = "credit";
+    credit.textContent = paintings.length > 1 ? paintings.map((p) => p.painter || p.title).join(", ")
+      : [paintings[0].painter, paintings[0].year].filter(Boolean).join(", ");
+    const name = document.createElement("span");
+    name.className = "model-name";
+    name.textContent = model.name;  // two models of one painting (e.g. one made for video) differ here
+    button.title = paintings.map((p) => [p.title, p.painter, p.year, p.licence].filter(Boolean).join(" · ")).join("\n")
+      + `\nmodel: ${model.name}`;
+    button.append(caption, credit, name);
     button.dataset.model = model.name;
     button.addEventListener("click", () => {
       chosenModel = chosenModel === model.name ? null : model.name;
