@@ -43,16 +43,21 @@ def _open_page(tmp_path: Path, viewport: dict[str, int], extra_args: tuple[str, 
         server.wait(10)
 
 
-@pytest.mark.browser
-def test_upload_and_see_result(tmp_path: Path) -> None:
+def _fill_draft_job(page: Any, tmp_path: Path, size: int) -> None:
+    """A small photo and painting in the form, optimize's draft preset at ``size`` px."""
     make_photo(96, 72).save(tmp_path / "photo.png")
     make_stripes(96, 96).save(tmp_path / "style.png")
+    page.wait_for_selector("#method option[value=optimize]", state="attached")
+    page.set_input_files("#photo", str(tmp_path / "photo.png"))
+    page.set_input_files("#styles", str(tmp_path / "style.png"))
+    page.select_option("select[name=quality]", "draft")
+    page.eval_on_selector("input[name=size]", f"el => {{ el.value = {size}; el.dispatchEvent(new Event('input')); }}")
+
+
+@pytest.mark.browser
+def test_upload_and_see_result(tmp_path: Path) -> None:
     with _open_page(tmp_path, {"width": 390, "height": 844}) as page:  # a phone-width screen
-        page.wait_for_selector("#method option[value=optimize]", state="attached")
-        page.set_input_files("#photo", str(tmp_path / "photo.png"))
-        page.set_input_files("#styles", str(tmp_path / "style.png"))
-        page.select_option("select[name=quality]", "draft")
-        page.eval_on_selector("input[name=size]", "el => { el.value = 64; el.dispatchEvent(new Event('input')); }")
+        _fill_draft_job(page, tmp_path, 64)
         page.keyboard.press("Tab")
         page.click("#submit")
         page.wait_for_selector("#gallery img.result", timeout=120_000)
@@ -172,14 +177,8 @@ def test_api_docs_render_with_the_network_blocked(tmp_path: Path) -> None:
 
 @pytest.mark.browser
 def test_history_survives_a_reload_and_gives_its_settings_back(tmp_path: Path) -> None:
-    make_photo(96, 72).save(tmp_path / "photo.png")
-    make_stripes(96, 96).save(tmp_path / "style.png")
     with _open_page(tmp_path, {"width": 390, "height": 844}) as page:
-        page.wait_for_selector("#method option[value=optimize]", state="attached")
-        page.set_input_files("#photo", str(tmp_path / "photo.png"))
-        page.set_input_files("#styles", str(tmp_path / "style.png"))
-        page.select_option("select[name=quality]", "draft")
-        page.eval_on_selector("input[name=size]", "el => { el.value = 96; el.dispatchEvent(new Event('input')); }")
+        _fill_draft_job(page, tmp_path, 96)
         page.click("#submit")
         page.wait_for_selector("#gallery img.result", timeout=120_000)
         # On a phone the result is far below the button: the page has scrolled to it.
