@@ -94,6 +94,18 @@ class TestJobLifecycle:
             assert response.status_code == 200 and len(response.content) > 100, asset
 
 
+class TestPhoto:
+    def test_the_photo_comes_back_as_sent(self, make_client) -> None:  # type: ignore[no-untyped-def]
+        client = make_client(workers=0)
+        files = job_files()
+        sent = files[0][1][1]
+        job = client.post("/api/jobs", files=files, data={"settings": FAST_SETTINGS}).json()
+        response = client.get(f"/api/jobs/{job['id']}/photo")
+        assert response.status_code == 200 and response.content == sent
+        assert response.headers["content-type"] == "image/png"
+        assert client.get("/api/jobs/0123456789abcdef0123456789abcdef/photo").status_code == 404
+
+
 class TestHistory:
     def test_newest_first_in_pages_with_filters(self, make_client) -> None:  # type: ignore[no-untyped-def]
         client = make_client(workers=0)  # nothing runs: the jobs stay queued unless cancelled

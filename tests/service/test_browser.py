@@ -188,6 +188,15 @@ def test_history_survives_a_reload_and_gives_its_settings_back(tmp_path: Path) -
         assert page.locator("#gallery li").count() == 1
         assert '"size":96' in (page.text_content("#gallery code.settings") or "").replace(" ", "")
         page.eval_on_selector("input[name=size]", "el => { el.value = 320; el.dispatchEvent(new Event('input')); }")
+        # Full view: the result over its photo; the slider moves the line, 1:1 shows every pixel.
+        page.click("#gallery button.compare")
+        page.wait_for_function("document.getElementById('viewer-photo').naturalWidth === 96", timeout=10_000)
+        page.eval_on_selector("#viewer-split", "el => { el.value = 20; el.dispatchEvent(new Event('input')); }")
+        assert page.eval_on_selector("#viewer-photo", "img => img.style.clipPath") == "inset(0px 80% 0px 0px)"
+        page.click("#viewer-zoom")
+        assert page.eval_on_selector("#viewer-result", "img => img.getBoundingClientRect().width === img.naturalWidth")
+        page.keyboard.press("Escape")
+        assert page.eval_on_selector("#viewer", "el => el.hidden")
         page.click("#gallery button.again")
         assert page.eval_on_selector("input[name=size]", "el => el.value") == "96"
         assert page.eval_on_selector("select[name=quality]", "el => el.value") == "draft"

@@ -38,7 +38,7 @@ from .guard import RequestGuard
 from .job_request import largest_size, parse_settings, parse_style_weights, settle_size
 from .live import serve_live
 from .store import TERMINAL_STATES, Job, JobKind, JobState, JobStore
-from .uploads import Upload, read_upload, store_upload, store_video_upload
+from .uploads import Upload, find_input, read_upload, store_upload, store_video_upload
 from .worker import PHOTO_STEM, PREVIEW_NAME, RESULT_NAME, VIDEO_RESULT_NAME, WorkerPool, style_stem
 
 __all__ = ["create_app"]
@@ -221,6 +221,18 @@ def _job_routes(app: FastAPI) -> None:
         if not path.is_file():
             raise HTTPException(410, "the result file is gone (removed outside the service); submit the job again")
         return FileResponse(path, media_type=media_type, filename=f"painterly-{job_id[:8]}{path.suffix}")
+
+    @app.get("/api/jobs/{job_id}/photo")
+    async def photo(request: Request, job_id: str) -> FileResponse:
+        """The photo as it was sent (for a before/after comparison); 404 for a video job."""
+        job = _job_or_404(request, job_id)
+        if job.kind != "image":
+            raise HTTPException(404, "a video job has no photo; its clip is not served back")
+        try:
+            path = find_input(request.app.state.store.folder(job_id), PHOTO_STEM)
+        except ImageError:
+            raise HTTPException(410, "the photo is gone (removed outside the service)") from None
+        return FileResponse(path, headers={"Cache-Control": "private, max-age=3600"})
 
     @app.get("/api/jobs/{job_id}/preview")
     async def preview(request: Request, job_id: str) -> FileResponse:

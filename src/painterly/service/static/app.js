@@ -255,6 +255,13 @@ function addResult(id, notes, kind = "image") {
     note.className = "note"; note.textContent = text;
     item.append(note);
   }
+  if (kind !== "video") {
+    const compare = document.createElement("button");
+    compare.type = "button"; compare.className = "compare"; compare.textContent = "Compare";
+    compare.setAttribute("aria-label", "Compare with the photo, full size: result " + id.slice(0, 8));
+    compare.addEventListener("click", () => openViewer(id));
+    item.append(compare);
+  }
   const sent = submitted[id];
   if (sent) item.append(settingsOf(sent), ...jobButtons(id, sent, item));
   // Fast preview, then refine: one-pass results can be sharpened by a few full-size Gatys steps.
@@ -268,6 +275,26 @@ function addResult(id, notes, kind = "image") {
   }
   $("gallery").prepend(item);
   return item;
+}
+
+// Full view: the result over its photo, a slider moving the line between them; "1:1" shows every pixel.
+function openViewer(id) {
+  $("viewer-result").src = withToken(`/api/jobs/${id}/result`);
+  $("viewer-photo").src = withToken(`/api/jobs/${id}/photo`);
+  $("viewer-split").value = 50;
+  showSplit();
+  $("viewer").classList.remove("actual");
+  $("viewer-zoom").textContent = "1:1";
+  $("viewer").hidden = false;
+  $("viewer-split").focus();
+}
+
+function showSplit() {  // the photo shows left of the line, the result right of it
+  $("viewer-photo").style.clipPath = `inset(0 ${100 - Number($("viewer-split").value)}% 0 0)`;
+}
+
+function closeViewer() {
+  $("viewer").hidden = true;
 }
 
 // What made a result: the method and every setting sent, shown under it and reusable.
@@ -387,6 +414,13 @@ function stopLive() {
   $("live-start").hidden = false; $("live-stop").hidden = true;
 }
 
+$("viewer-split").addEventListener("input", showSplit);
+$("viewer-close").addEventListener("click", closeViewer);
+$("viewer-zoom").addEventListener("click", () => {
+  const actual = $("viewer").classList.toggle("actual");
+  $("viewer-zoom").textContent = actual ? "Fit" : "1:1";
+});
+document.addEventListener("keydown", (event) => { if (event.key === "Escape" && !$("viewer").hidden) closeViewer(); });
 $("live-start").addEventListener("click", startLive);
 $("live-stop").addEventListener("click", stopLive);
 $("method").addEventListener("change", renderSettings);
