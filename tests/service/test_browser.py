@@ -206,3 +206,25 @@ def test_history_survives_a_reload_and_gives_its_settings_back(tmp_path: Path) -
         page.wait_for_selector("#method option[value=optimize]", state="attached")
         page.wait_for_timeout(1000)
         assert page.locator("#gallery li").count() == 0  # deleted on the server too
+
+
+@pytest.mark.browser
+def test_compare_and_delete_by_keyboard(tmp_path: Path) -> None:
+    """The full view opens, moves and closes without a mouse; focus goes where the keys are needed."""
+    with _open_page(tmp_path, {"width": 1280, "height": 800}) as page:
+        _fill_draft_job(page, tmp_path, 64)
+        page.focus("#submit")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#gallery img.result", timeout=120_000)
+        page.focus("#gallery button.compare")
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "viewer-split"  # the slider has the focus
+        before = page.eval_on_selector("#viewer-photo", "img => img.style.clipPath")
+        for _ in range(5):
+            page.keyboard.press("ArrowLeft")
+        assert page.eval_on_selector("#viewer-photo", "img => img.style.clipPath") != before
+        page.keyboard.press("Escape")
+        assert page.eval_on_selector("#viewer", "el => el.hidden")
+        page.focus("#gallery button.delete")
+        page.keyboard.press("Enter")
+        page.wait_for_function("document.querySelectorAll('#gallery li').length === 0", timeout=10_000)
