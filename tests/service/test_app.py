@@ -78,7 +78,15 @@ class TestJobLifecycle:
 
     def test_page_and_openapi(self, client) -> None:  # type: ignore[no-untyped-def]
         assert "<form" in client.get("/").text
-        assert "/api/jobs" in client.get("/openapi.json").json()["paths"]
+        paths = client.get("/openapi.json").json()["paths"]
+        assert "/api/jobs" in paths
+        for path, operations in paths.items():  # every call says what it does
+            for verb, operation in operations.items():
+                assert operation.get("description"), f"{verb.upper()} {path} has no description"
+        submitted = paths["/api/jobs"]["post"]["responses"]["201"]["content"]["application/json"]["example"]
+        assert submitted["state"] == "queued"
+        listed = paths["/api/jobs"]["get"]["responses"]["200"]["content"]["application/json"]["example"]
+        assert listed["jobs"][0]["settings"]["model"] == "starry_night"
 
     @pytest.mark.parametrize(("path", "assets"), [
         ("/docs", ["/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css", "/static/favicon.svg"]),

@@ -181,8 +181,11 @@ def test_history_survives_a_reload_and_gives_its_settings_back(tmp_path: Path) -
         _fill_draft_job(page, tmp_path, 96)
         page.click("#submit")
         page.wait_for_selector("#gallery img.result", timeout=120_000)
-        # On a phone the result is far below the button: the page has scrolled to it.
+        # On a phone the result is far below the button: the page has scrolled to it, and nothing is wider.
         page.wait_for_function("window.scrollY > 300", timeout=10_000)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        guide = page.locator("#method-guide li").all_text_contents()  # each method in one line: speed, match, use
+        assert len(guide) >= 4 and all(" s" in line for line in guide), guide
         page.reload()
         page.wait_for_selector("#gallery img.result", timeout=30_000)  # from GET /api/jobs
         assert page.locator("#gallery li").count() == 1

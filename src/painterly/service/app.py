@@ -98,6 +98,19 @@ def _api_docs(app: FastAPI) -> None:
                               with_google_fonts=False)  # fmt: skip
 
 
+_EXAMPLE_JOB: dict[str, Any] = {
+    "id": "3f2c9a1e0b7d4c5f8e6a2b1c0d9e8f7a", "state": "done", "method": "feedforward",
+    "settings": {"model": "starry_night", "size": 512, "strength": 1.0}, "style_weights": None, "style_count": 0,
+    "created": 1795680000.0, "started": 1795680000.2, "finished": 1795680000.9, "progress": 1.0, "stage": "done",
+    "error": None, "notes": [], "kind": "image",
+}  # fmt: skip
+
+
+def _example(value: Any) -> dict[str, Any]:
+    """An OpenAPI ``responses`` entry with a JSON example (shown by /docs and /redoc)."""
+    return {"content": {"application/json": {"example": value}}}
+
+
 def _error_handlers(app: FastAPI) -> None:
     """Every error is JSON with a ``detail`` in API terms (and the ``field`` where one is to blame)."""
 
@@ -127,12 +140,14 @@ def _status(error: PainterlyError) -> int:
 
 
 def _routes(app: FastAPI, config: ServiceConfig) -> None:
-    @app.get("/", response_class=HTMLResponse)
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def page() -> HTMLResponse:
+        """The web page (not part of the API)."""
         return HTMLResponse((_STATIC / "index.html").read_text())
 
     @app.get("/api/models")
     async def models() -> dict[str, Any]:
+        """The methods with their settings (defaults, ranges, choices), and the trained models by painting."""
         from ..models import list_models
 
         methods = {}
@@ -146,7 +161,16 @@ def _routes(app: FastAPI, config: ServiceConfig) -> None:
                    for m in list_models()]  # fmt: skip
         return {"methods": methods, "models": trained, "limits": {"max_size": config.max_size}}
 
-    @app.post("/api/jobs", status_code=201)
+    @app.post(
+        "/api/jobs",
+        status_code=201,
+        responses={
+            201: _example(
+                _EXAMPLE_JOB
+                | {"state": "queued", "progress": 0.0, "stage": "queued", "started": None, "finished": None}
+            )
+        },
+    )
     def submit(
         request: Request,
         photo: UploadFile | None = File(None, description="the photo (or send a video instead)"),
@@ -160,6 +184,7 @@ def _routes(app: FastAPI, config: ServiceConfig) -> None:
         settings: str = Form("{}", description="JSON object of the method's settings"),
         style_weights: str = Form("", description="comma-separated weights, one per style"),
     ) -> dict[str, Any]:
+        """Submit a job: a photo (or a clip) and style images, or a trained model in `settings`; returns it queued."""
         if photo is None and video is None:
             raise ArgumentError("photo: field required (or send a video)", name="photo")
         if photo is not None and video is not None:
@@ -194,7 +219,7 @@ def _routes(app: FastAPI, config: ServiceConfig) -> None:
 
 
 def _job_routes(app: FastAPI) -> None:
-    @app.get("/api/jobs")
+    @app.get("/api/jobs", responses={200: _example({"jobs": [_EXAMPLE_JOB], "total": 1, "limit": 20, "offset": 0})})
     async def history(
         request: Request,
         limit: Annotated[int, Query(ge=1, le=100, description="jobs per page")] = 20,
@@ -207,12 +232,14 @@ def _job_routes(app: FastAPI) -> None:
         jobs, total = request.app.state.store.page(limit=limit, offset=offset, state=state, method=method, kind=kind)
         return {"jobs": [job.public() for job in jobs], "total": total, "limit": limit, "offset": offset}
 
-    @app.get("/api/jobs/{job_id}")
+    @app.get("/api/jobs/{job_id}", responses={200: _example(_EXAMPLE_JOB)})
     async def status(request: Request, job_id: str) -> dict[str, Any]:
+        """One job: its state (queued, running, done, failed, cancelled), progress, stage, settings and notes."""
         return _job_or_404(request, job_id).public()
 
     @app.get("/api/jobs/{job_id}/result")
     async def result(request: Request, job_id: str) -> FileResponse:
+        """The result: a PNG (an MP4 for a video job); 409 until the job is done."""
         job = _job_or_404(request, job_id)
         if job.state != "done":
             raise HTTPException(409, f"job is {job.state}; the result exists once it is done")
@@ -236,6 +263,7 @@ def _job_routes(app: FastAPI) -> None:
 
     @app.get("/api/jobs/{job_id}/preview")
     async def preview(request: Request, job_id: str) -> FileResponse:
+        """The latest intermediate image of a running optimization (JPEG), when it has one."""
         _job_or_404(request, job_id)
         path = request.app.state.store.folder(job_id) / PREVIEW_NAME
         if not path.exists():
@@ -244,12 +272,14 @@ def _job_routes(app: FastAPI) -> None:
 
     @app.get("/api/jobs/{job_id}/events")
     async def events(request: Request, job_id: str) -> StreamingResponse:
+        """Server-sent events: the job as JSON on every change, until it ends."""
         _job_or_404(request, job_id)
         return StreamingResponse(_event_stream(request, job_id), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store"})  # fmt: skip
 
     @app.delete("/api/jobs/{job_id}")
     async def cancel(request: Request, job_id: str) -> dict[str, Any]:
+        """Cancel a queued or running job; delete a finished one with its files."""
         job = _job_or_404(request, job_id)
         store: JobStore = request.app.state.store
         if job.state == "queued":

@@ -30,10 +30,18 @@ async function loadModels() {
     $("live-model").appendChild(option);
   }
   if (trained.some((m) => m.name === "hokusai_wave_stable")) $("live-model").value = "hokusai_wave_stable";
-  for (const name of Object.keys(models)) {
+  for (const name of Object.keys(models)) {  // each method with its one line: speed, closeness, when to use it
     const option = document.createElement("option");
     option.value = name; option.textContent = name;
+    option.title = models[name].summary;
     $("method").appendChild(option);
+  }
+  const guide = $("method-guide");
+  for (const [name, method] of Object.entries(models)) {
+    const item = document.createElement("li");
+    item.textContent = method.summary;
+    item.dataset.method = name;
+    guide.appendChild(item);
   }
   $("method").value = "optimize" in models ? "optimize" : Object.keys(models)[0];
   renderSettings();
