@@ -34,6 +34,7 @@ from .image_io import OUTPUT_FORMATS, open_image, save_image
 from .loading import load
 from .methods.base import PreparedStyles, Stylizer, get_method
 from .provenance import capture_exif, record_from_image, record_from_video, stylizer_record
+from .video.media import INPUT_SUFFIXES, OUTPUT_CODECS
 from .video.pipeline import VideoSettings, stylize_video
 
 __all__ = [
@@ -50,8 +51,9 @@ __all__ = [
 ]
 
 PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
-VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi")  # animated GIFs are photos' suffix-mates: not here
-VIDEO_OUTPUTS = (".mp4", ".mov", ".mkv", ".webm")
+# What the video module reads and writes; a .gif stays out of batches (photo folders hold still GIFs).
+VIDEO_EXTENSIONS = tuple(suffix for suffix in INPUT_SUFFIXES if suffix != ".gif")
+VIDEO_OUTPUTS = tuple(OUTPUT_CODECS)
 DEFAULT_TEMPLATE = "{stem}_{style}.png"  # photos; a video gets the same name as .mp4
 _GLOB_CHARACTERS = set("*?[")
 

@@ -81,9 +81,6 @@ def run_on_ray(
     if not ray.is_initialized():
         cpus = None if address else actors * cpus_per_actor  # a local instance gets just what the actors use
         ray.init(address=address, num_cpus=cpus, include_dashboard=False, log_to_driver=False)
-    # A few blocks per actor and several items per call: a block and a call per item measured +75 % / +52 %
-    # time per image against the local batch (1 / 2 actors, 200 photos), this +56 % / +43 % (bench/batch.py,
-    # Ray's start-up of a few seconds included).
     ray.data.DataContext.get_current().execution_options.preserve_order = True  # the report in item order
     arguments = {"device": device, "force": force, "jpeg_quality": jpeg_quality, "threads": cpus_per_actor}
     photos = [item for item in items if not item.is_video]

@@ -67,7 +67,7 @@ TILED_STATE_BYTES = 100.0  # per pixel kept whole at a tiled scale: image, gradi
 TILED_LEARNING_RATE = 0.01  # Adam's step at tiled scales, which start from the upsampled previous scale
 # L-BFGS keeps up to 50 correction pairs (two image-sized vectors each), within a memory budget: at 512 px the
 # budget allows more pairs than the schedule's steps make; at 1024 px it keeps the 15 final steps' history to 6
-# pairs (250 MB → 110 MB, bench/results/optimize.md).
+# pairs (265 MB → 113 MB); the 1024 px run's peak is in bench/results/optimize.md.
 LBFGS_HISTORY = 50
 LBFGS_MIN_HISTORY = 5
 LBFGS_HISTORY_BYTES = 128 * 1024**2
