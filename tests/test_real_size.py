@@ -98,3 +98,33 @@ def test_adain_at_12_megapixels_in_tiles(tmp_path: Path, shared_data: Path) -> N
     assert result.size == (4032, 3024)
     assert sum("tile" in event.stage for event in events) > 20
     assert np.asarray(result.convert("L")).std() > 10
+
+
+@pytest.mark.slow
+def test_batch_of_a_real_photo_and_a_real_clip(tmp_path: Path, shared_data: Path) -> None:
+    """A 7–9 MP photo and a real clip with sound in one `painterly batch` manifest; a rerun skips both."""
+    import av
+
+    from painterly.provenance import record_from_video
+
+    clip = shared_data / "videos" / "friday.mp4"  # 640×480, 30 frames/s, with audio
+    if not clip.is_file():
+        pytest.skip("need videos/friday.mp4 in the shared data")
+    photo = _largest(shared_data)[0]
+    manifest = tmp_path / "jobs.jsonl"
+    manifest.write_text(f'{{"photo": "{photo}"}}\n{{"photo": "{clip}", "settings": {{"start": 1, "duration": 2}}}}\n')
+    argv = ["batch", "--manifest", str(manifest), "-o", str(tmp_path / "out"), "-m", "feedforward",
+            "--model", "udnie", "-q"]  # fmt: skip
+    assert main(argv) == 0
+    with Image.open(tmp_path / "out" / f"{photo.stem}_udnie.png") as result:
+        assert result.width * result.height > 5_000_000  # the photo at its own size
+    styled = tmp_path / "out" / "friday_udnie.mp4"
+    with av.open(str(styled)) as container:
+        frames = sum(1 for _ in container.decode(video=0))
+        assert container.streams.audio, "the clip's sound is kept"
+    assert 58 <= frames <= 61  # two seconds at 30 frames/s
+    record = record_from_video(styled)
+    assert record is not None and record["video"]["start"] == 1
+    assert main(argv) == 0
+    lines = (tmp_path / "out" / "report.jsonl").read_text().splitlines()
+    assert [line.count('"skipped"') for line in lines[2:]] == [1, 1]

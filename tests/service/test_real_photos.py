@@ -40,7 +40,7 @@ def test_twenty_real_photos_with_an_idle_worker(tmp_path: Path, shared_data: Pat
     server = start_server(tmp_path / "service", port)
     try:
         with httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
-            ids = []
+            ids, sent = [], []
             for index in range(20):
                 photo = photos[index % len(photos)]
                 data, kind = (_as_png(photo), "image/png") if index % 2 else (photo.read_bytes(), "image/jpeg")
@@ -49,8 +49,14 @@ def test_twenty_real_photos_with_an_idle_worker(tmp_path: Path, shared_data: Pat
                 response = http.post("/api/jobs", files=files, data={"settings": SETTINGS})
                 assert response.status_code == 201, response.text
                 ids.append(response.json()["id"])
+                sent.append(data)
                 time.sleep(0.6)  # let the worker go idle and poll between submissions
             states = [wait_for(http, job_id, timeout=300) for job_id in ids]  # type: ignore[arg-type]
+            # The history lists all twenty, newest first; each photo comes back byte for byte (the page's compare view).
+            history = http.get("/api/jobs", params={"limit": 100}).json()
+            assert history["total"] == 20 and [job["id"] for job in history["jobs"]] == ids[::-1]
+            for job_id, data in zip(ids[:2], sent[:2]):
+                assert http.get(f"/api/jobs/{job_id}/photo").content == data
     finally:
         server.kill()
         server.wait(10)
