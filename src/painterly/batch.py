@@ -33,7 +33,7 @@ from .errors import ArgumentError, OutputError, PainterlyError
 from .image_io import OUTPUT_FORMATS, open_image, save_image
 from .loading import load
 from .methods.base import PreparedStyles, Stylizer, get_method
-from .provenance import capture_exif, record_from_image, record_from_video, stylizer_record
+from .provenance import capture_exif, record_from_image, record_from_video, same_work, stylizer_record
 from .video.media import INPUT_SUFFIXES, OUTPUT_CODECS
 from .video.pipeline import VideoSettings, stylize_video
 
@@ -266,7 +266,7 @@ class _Runner:
             provenance = item.provenance(stylizer, video)
             if item.output.exists() and not self.force:
                 made = record_from_video(item.output) if item.is_video else record_from_image(item.output)
-                if _same_work(made, provenance):
+                if same_work(made, provenance):
                     return self._report(item, stylizer, "skipped", started)
                 raise OutputError(f"{item.output} exists and was not made by this item; use --force to replace it",
                                   path=str(item.output))  # fmt: skip
@@ -294,15 +294,6 @@ class _Runner:
         settings = asdict(stylizer.settings) if stylizer is not None else dict(item.settings)
         return ItemReport(str(item.photo), str(item.output), status, round(time.perf_counter() - started, 3),
                           item.method, json.loads(json.dumps(settings, default=str)), error)  # fmt: skip
-
-
-def _same_work(existing: dict[str, Any] | None, planned: dict[str, Any]) -> bool:
-    """Whether a result's record says it was made from the same photo, styles, method and settings."""
-    if existing is None:
-        return False
-    keys = ("method", "settings", "photo", "styles", "style_weights", "model", "video")
-    comparable = json.loads(json.dumps({k: planned.get(k) for k in keys}, default=str))
-    return all(existing.get(k) == comparable[k] for k in keys)
 
 
 def run_batch(items: Sequence[BatchItem], *, device: torch.device | str = "cpu", report: Path | None = None,

@@ -19,7 +19,15 @@ from PIL import Image
 
 from . import __version__
 
-__all__ = ["CAPTURE_TAGS", "capture_exif", "record", "record_from_image", "record_from_video", "stylizer_record"]
+__all__ = [
+    "CAPTURE_TAGS",
+    "capture_exif",
+    "record",
+    "record_from_image",
+    "record_from_video",
+    "same_work",
+    "stylizer_record",
+]
 
 KEY = "painterly"  # PNG text key / XMP property holding the record
 # EXIF tags that describe the capture, kept from the photo: make, model, date/time, artist, copyright.
@@ -157,3 +165,13 @@ def record_from_video(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     except (TypeError, ValueError):
         return None
     return record if isinstance(record, dict) and "painterly" in record else None
+
+
+def same_work(existing: dict[str, Any] | None, planned: dict[str, Any]) -> bool:
+    """Whether a result's record says it was made from the same photo, styles, method and settings: a rerun
+    (a batch, a finished video run resumed) then has nothing to do."""
+    if existing is None:
+        return False
+    keys = ("method", "settings", "photo", "styles", "style_weights", "model", "video")
+    comparable = json.loads(json.dumps({k: planned.get(k) for k in keys}, default=str))
+    return all(existing.get(k) == comparable[k] for k in keys)

@@ -35,7 +35,12 @@ __all__ = [
 
 Statistics = tuple[torch.Tensor, ...]
 _EPS = 1e-5
-_WCT_EPS = 1e-4  # added to covariance eigenvalues: relu features have many near-zero directions
+# Added to covariance eigenvalues, as a share of the largest: relu features have many near-zero
+# directions (relu1_1's 64 channels come from 27 pixel values), and whitening divides by their root,
+# so a floor relative to the spectrum bounds how far rounding noise in them is amplified (to about
+# 1/√share of the main direction's gain), whatever the layer's scale. An absolute 1e-4 let bfloat16
+# noise in such directions through ×100s: single pixels up to 1.0 apart between tiled and whole runs.
+_WCT_EPS = 1e-4
 
 
 def feature_mean_std(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -76,7 +81,8 @@ _GROUP = 64  # channels, or positions × 1024, handled at a time by the content 
 def _matrix_power(covariance: torch.Tensor, power: float) -> torch.Tensor:
     """A covariance ``(B, C, C)`` raised to ``power`` (−½ whitens, ½ colours), in float64 for the eigensystem."""
     values, vectors = torch.linalg.eigh(covariance.double())
-    scaled = vectors * (values.clamp_min(0) + _WCT_EPS).pow(power).unsqueeze(1)
+    floor = _WCT_EPS * values.amax(dim=-1, keepdim=True).clamp_min(1e-12)
+    scaled = vectors * (values.clamp_min(0) + floor).pow(power).unsqueeze(1)
     return (scaled @ vectors.transpose(1, 2)).to(covariance.dtype)
 
 

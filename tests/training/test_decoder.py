@@ -86,6 +86,28 @@ class TestTrainDecoder:
             _config(folders, tmp_path, crop=64)
         with pytest.raises(ArgumentError, match="steps must be ≥ 1"):
             _config(folders, tmp_path, steps=0)
+        with pytest.raises(ArgumentError, match="objective must be one of adain, wct"):
+            _config(folders, tmp_path, objective="gan")
+
+
+def test_wct_objective_fine_tunes_from_a_decoder(tmp_path, folders, vgg19) -> None:  # type: ignore[no-untyped-def]
+    """``init_from`` starts from the given decoder's weights (a step at a vanishing learning rate keeps them);
+    the WCT target trains and the result is a decoder the wct method loads."""
+    import torch
+    from safetensors.torch import load_file
+
+    from painterly.methods.wct import WCTSettings, WCTStylizer
+
+    start = train_decoder(_config(folders, tmp_path / "first", steps=1), vgg19)
+    path = train_decoder(_config(folders, tmp_path / "tuned", steps=1, objective="wct", init_from=str(start),
+                                 learning_rate=1e-12), vgg19)  # fmt: skip
+    before, after = load_file(str(start)), load_file(str(path))
+    assert all(torch.allclose(before[name], after[name], atol=1e-6) for name in before)
+    assert read_metadata(path)["objective"] == "wct" and read_metadata(path)["init_from"] == str(start)
+    rows = LossLog(tmp_path / "tuned" / "losses.csv", ["total", "content", "style"], resume_step=10**9).read()
+    assert float(rows[0]["content"]) > 0
+    stylizer = WCTStylizer(WCTSettings(decoder=str(path)), encoder=vgg19)
+    assert stylizer.stylize(make_photo(), [make_stripes()]).size == (64, 48)
 
 
 def test_preview_is_an_image(tmp_path, folders, vgg19) -> None:  # type: ignore[no-untyped-def]

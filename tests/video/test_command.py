@@ -27,6 +27,20 @@ def test_writes_the_video_and_a_summary(tmp_path: Path, capsys: pytest.CaptureFi
     assert made["video"]["consistency"] == "flow" and made["photo"]["name"] == "clip.mp4"
 
 
+def test_resume_of_a_finished_run_keeps_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's "--resume after Ctrl-C", given once the run had finished: nothing to do, file kept;
+    with other settings the existing file is not this run's, so it is refused as any existing output."""
+    clip = make_clip(tmp_path / "clip.mp4", frames=6, audio=False)
+    output = tmp_path / "styled.mp4"
+    assert main(["video", str(clip), "-o", str(output), *FAST]) == 0
+    before = output.read_bytes()
+    capsys.readouterr()
+    assert main(["video", str(clip), "-o", str(output), *FAST, "--resume"]) == 0
+    assert "already finished" in capsys.readouterr().err and output.read_bytes() == before
+    assert main(["video", str(clip), "-o", str(output), *FAST, "--resume", "--every", "2"]) == EXIT_USAGE
+    assert "exists" in capsys.readouterr().err and output.read_bytes() == before
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [

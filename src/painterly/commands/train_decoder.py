@@ -1,4 +1,4 @@
-"""``painterly train-decoder``: the AdaIN decoder (resumable; see docs/adain-training.md)."""
+"""``painterly train-decoder``: the decoder of adain (or wct) (resumable; see docs/adain-training.md)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 from ._training import add_training_arguments, run_training
 
 NAME = "train-decoder"
-HELP = "train the AdaIN decoder (resumable; see docs/adain-training.md)"
+HELP = "train the decoder of adain or wct (resumable; see docs/adain-training.md)"
 ORDER = 41
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import torch
@@ -13,7 +14,7 @@ from ..devices import make_device
 from ..image_io import open_image
 from ..loading import load
 from ..methods.base import Stylizer
-from ..provenance import stylizer_record
+from ..provenance import record_from_video, same_work, stylizer_record
 from ..video.media import INPUT_SUFFIXES, OUTPUT_CODECS
 from ..video.pipeline import CONSISTENCY, VideoSettings, describe, partial_folder, stylize_video
 from ._options import add_setting_options, method_fields
@@ -69,10 +70,16 @@ def run(options: argparse.Namespace) -> int:
     stylizer = load(options.method, device=device, **{f.name: getattr(settings, f.name) for f in fields})
     if options.threads is None and device.type == "cpu":
         torch.set_num_threads(video_threads(stylizer, video_settings, torch.get_num_threads()))
+    provenance = stylizer_record(stylizer, photo=options.clip, styles=options.style, style_weights=weights,
+                                 video=video_settings)  # fmt: skip
+    output = Path(options.output)
+    if options.resume and not options.force and output.is_file() and same_work(record_from_video(output), provenance):
+        print(f"painterly: {output} is already finished (made by this same command); nothing to resume",
+              file=sys.stderr)  # fmt: skip
+        print(json.dumps({"output": str(output), "already_finished": True}) if options.json else output)
+        return 0
     try:
         with ProgressBar(quiet=options.quiet) as bar:
-            provenance = stylizer_record(stylizer, photo=options.clip, styles=options.style, style_weights=weights,
-                                         video=video_settings)  # fmt: skip
             report = stylize_video(stylizer, options.clip, options.output, styles, style_weights=weights,
                                    settings=video_settings, resume=options.resume, force=options.force,
                                    callback=bar, provenance=provenance)  # fmt: skip

@@ -1,5 +1,7 @@
-"""Training the AdaIN decoder: photos × paintings, content loss against the AdaIN target and a
-mean/std style loss at relu1_1…relu4_1 (Huang & Belongie 2017), resumable in chunks.
+"""Training the decoders of the one-pass methods: photos × paintings, content loss against the
+transform's target and a mean/std style loss at relu1_1…relu4_1 (Huang & Belongie 2017), resumable
+in chunks. The target is AdaIN's (``objective="adain"``, the bundled decoder) or WCT's
+(``"wct"``: whitening and colouring, usually fine-tuned from the AdaIN decoder with ``init_from``).
 
 Sizes were chosen by measurement for 2 CPU cores (see ``docs/adain-training.md``): 192 px
 crops, batch 8, the encoder in bfloat16 where the CPU has it natively. The run folder holds
@@ -23,10 +25,11 @@ from ..encoders.vgg import VGG19Encoder
 from ..errors import ArgumentError
 from ..image_io import tensor_to_image
 from ..losses.functional import content_loss, mean_std_loss
-from ..model_files import save_model
+from ..methods._encoder_decoder import DECODER_KIND, decoder_path
+from ..model_files import load_into, save_model
 from ..nets.adain import AdaINDecoder
 from ..precision import Precision, encoder_autocast, resolve_precision
-from ..transforms import adaptive_instance_norm, feature_mean_std
+from ..transforms import adaptive_instance_norm, feature_mean_std, wct, wct_statistics
 from .checkpoint import (
     compact_optimizer_state,
     expand_optimizer_state,
@@ -37,12 +40,12 @@ from .distributed import join
 from .log import LossLog
 from .loop import TrainingCallback, readable_images, resolve_run, run_loop
 
-__all__ = ["STYLE_LAYERS", "DecoderTrainingConfig", "train_decoder"]
+__all__ = ["OBJECTIVES", "STYLE_LAYERS", "DecoderTrainingConfig", "train_decoder"]
 
 logger = logging.getLogger(__name__)
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
-DECODER_KIND = "adain-decoder"
+OBJECTIVES = ("adain", "wct")
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class DecoderTrainingConfig:
     photos: str  # folder of content photos
     styles: str  # folder of paintings
     output: str  # run folder: checkpoint, config, logs, previews, final decoder
+    objective: str = "adain"  # the transform whose target the decoder learns to paint: adain or wct
+    init_from: str | None = None  # a decoder (model name, "bundled" or file) to fine-tune from
     steps: int = 8000  # total optimizer steps (a resumed run continues to this count)
     batch_size: int = 8  # photo/painting pairs per step: the global batch, split over a torchrun job's processes
     crop: int = 192  # square crop size in pixels
@@ -73,6 +78,8 @@ class DecoderTrainingConfig:
                 raise ArgumentError(f"{name} must be ≥ 1, got {getattr(self, name)}", name=name)
         if self.crop < 32 or self.crop > min(self.photo_short_side, self.style_short_side):
             raise ArgumentError(f"crop must be within 32..{min(self.photo_short_side, self.style_short_side)}")
+        if self.objective not in OBJECTIVES:
+            raise ArgumentError(f"objective must be one of {', '.join(OBJECTIVES)}", name="objective")
 
 
 @dataclass
@@ -89,6 +96,8 @@ class _DecoderTrainer:
         self.dtype = resolve_precision(config.precision, self.device)
         torch.manual_seed(config.seed)
         self.decoder = channels_last(AdaINDecoder().to(self.device))
+        if config.init_from is not None:
+            load_into(decoder_path(config.init_from), self.decoder, kind=DECODER_KIND)
         self.model = self.ranks.wrap(self.decoder, self.device)  # what trains; self.decoder is what is saved
         self.optimizer = torch.optim.Adam(self.decoder.parameters(), lr=config.learning_rate)
         self.generator = torch.Generator().manual_seed(config.seed)
@@ -128,7 +137,7 @@ class _DecoderTrainer:
             content = self.encoder(batch.photos, ["relu4_1"])["relu4_1"].float()
             style_features = self.encoder(batch.styles, list(STYLE_LAYERS))
         style_stats = {name: feature_mean_std(features.float()) for name, features in style_features.items()}
-        target = adaptive_instance_norm(content, *style_stats["relu4_1"])
+        target = self.target(content, style_features["relu4_1"].float())
         with encoder_autocast(self.device, self.dtype):
             output = self.model(target.contiguous(memory_format=torch.channels_last))
             output_features = self.encoder(output, list(STYLE_LAYERS))
@@ -137,6 +146,12 @@ class _DecoderTrainer:
         total = content_term + self.config.style_weight * style_term
         return total, {"total": float(total.detach()), "content": float(content_term.detach()),
                        "style": float(style_term.detach())}  # type: ignore[union-attr]  # fmt: skip
+
+    def target(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        """What the decoder should paint: the content's ``relu4_1`` features given the style's statistics."""
+        if self.config.objective == "wct":
+            return wct(content, *wct_statistics(style))
+        return adaptive_instance_norm(content, *feature_mean_std(style))
 
     def train_step(self) -> dict[str, float]:
         for group in self.optimizer.param_groups:
@@ -171,10 +186,10 @@ def _preview_grid(trainer: _DecoderTrainer, photos: list[torch.Tensor], styles: 
     with torch.no_grad(), encoder_autocast(trainer.device, trainer.dtype):
         for column, style in enumerate(styles, 1):
             sheet.paste(tensor_to_image(style).resize((cell, cell)), (column * cell, 0))
-            mean, std = feature_mean_std(trainer.encoder(style.to(trainer.device), ["relu4_1"])["relu4_1"].float())
+            features = trainer.encoder(style.to(trainer.device), ["relu4_1"])["relu4_1"].float()
             for row, photo in enumerate(photos, 1):
                 content = trainer.encoder(photo.to(trainer.device), ["relu4_1"])["relu4_1"].float()
-                result = trainer.decoder(adaptive_instance_norm(content, mean, std)).float()
+                result = trainer.decoder(trainer.target(content, features)).float()
                 sheet.paste(tensor_to_image(result).resize((cell, cell)), (column * cell, row * cell))
     for row, photo in enumerate(photos, 1):
         sheet.paste(tensor_to_image(photo).resize((cell, cell)), (0, row * cell))
@@ -212,10 +227,12 @@ def train_decoder(
 
 
 def _export(trainer: _DecoderTrainer) -> Path:
-    """Write the decoder with what it was trained on, as the file ``--method adain --decoder`` loads."""
+    """Write the decoder with what it was trained on, as the file ``--method adain`` (or wct) ``--decoder`` loads."""
     c = trainer.config
     metadata = {
         "kind": DECODER_KIND,
+        "objective": c.objective,
+        "init_from": c.init_from,
         "widths": list(trainer.decoder.widths),
         "encoder": trainer.encoder.weights_name,
         "steps": trainer.step,
