@@ -129,7 +129,9 @@ def _serves(command: str, folder: Path) -> None:
 
 def _make(target: str) -> str:
     """What ``make TARGET`` runs (its last command), with the venv's programs by absolute path."""
-    dry = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True)
+    outside = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}  # make test-slow
+    dry = subprocess.run(["make", "-n", "--no-print-directory", target], cwd=ROOT, capture_output=True, text=True,
+                         env=outside)  # fmt: skip
     assert dry.returncode == 0, f"make {target}: {dry.stderr}"
     for script in re.findall(r"bench/\w+\.py", dry.stdout):
         assert (ROOT / script).is_file(), f"make {target} runs {script}, which is missing"
