@@ -96,8 +96,6 @@ class _DecoderTrainer:
         self.dtype = resolve_precision(config.precision, self.device)
         torch.manual_seed(config.seed)
         self.decoder = channels_last(AdaINDecoder().to(self.device))
-        if config.init_from is not None:
-            load_into(decoder_path(config.init_from), self.decoder, kind=DECODER_KIND)
         self.model = self.ranks.wrap(self.decoder, self.device)  # what trains; self.decoder is what is saved
         self.optimizer = torch.optim.Adam(self.decoder.parameters(), lr=config.learning_rate)
         self.generator = torch.Generator().manual_seed(config.seed)
@@ -106,6 +104,10 @@ class _DecoderTrainer:
         self.preview_inputs: tuple[list[torch.Tensor], list[torch.Tensor]] = ([], [])
         self.styles: ImageBank | None = None
         self.licences: tuple[dict[str, int], dict[str, int]] = ({}, {})  # photos, paintings: for the model card
+
+    def start_from(self, name: str) -> None:
+        """Fine-tune: a new run starts from a saved decoder's weights (a resumed one from its checkpoint)."""
+        load_into(decoder_path(name), self.decoder, kind=DECODER_KIND)
 
     def restore(self, state: dict[str, Any]) -> None:
         self.decoder.load_state_dict(state["decoder"])
@@ -213,6 +215,8 @@ def train_decoder(
     trainer = _DecoderTrainer(config, encoder, callback)
     if state is not None:
         trainer.restore(state)
+    elif config.init_from is not None:
+        trainer.start_from(config.init_from)
     trainer.load_data()  # before anything is written: bad folders leave no half-made run behind
     log = None
     if trainer.ranks.main:
