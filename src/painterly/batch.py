@@ -71,7 +71,7 @@ class BatchItem:
 
     @property
     def is_video(self) -> bool:
-        return self.photo.suffix.lower() in VIDEO_EXTENSIONS
+        return _is_video(self.photo)
 
     def provenance(self, stylizer: Stylizer, video: VideoSettings | None = None) -> dict[str, Any]:
         return stylizer_record(stylizer, photo=str(self.photo), styles=list(self.styles),
@@ -228,9 +228,13 @@ def plan_items(rows: Iterable[dict[str, Any]], *, output_dir: Path, template: st
     return items
 
 
+def _is_video(path: Path) -> bool:
+    return path.suffix.lower() in VIDEO_EXTENSIONS
+
+
 def _for_kind(name: Path, source: Path) -> Path:
     """A template's name with a suffix that suits the input: a video result for a clip, an image for a photo."""
-    video = source.suffix.lower() in VIDEO_EXTENSIONS
+    video = _is_video(source)
     if video and name.suffix.lower() not in VIDEO_OUTPUTS:
         return name.with_suffix(".mp4")
     if not video and name.suffix.lower() not in OUTPUT_FORMATS:
@@ -246,9 +250,6 @@ class _Runner:
         self.device, self.force, self.jpeg_quality = device, force, jpeg_quality
         self._styles: dict[tuple[Any, ...], PreparedStyles] = {}
 
-    def stylizer(self, item: BatchItem) -> Stylizer:
-        return load(item.method, device=self.device, **item.split_settings()[0])
-
     def prepared(self, stylizer: Stylizer, item: BatchItem) -> PreparedStyles:
         key = (stylizer.spec, item.styles, item.style_weights)
         if key not in self._styles:
@@ -261,8 +262,8 @@ class _Runner:
     def run(self, item: BatchItem) -> ItemReport:
         started = time.perf_counter()
         try:
-            stylizer = self.stylizer(item)
-            video = item.split_settings()[1]
+            settings, video = item.split_settings()
+            stylizer = load(item.method, device=self.device, **settings)
             provenance = item.provenance(stylizer, video)
             if item.output.exists() and not self.force:
                 made = record_from_video(item.output) if item.is_video else record_from_image(item.output)

@@ -33,7 +33,7 @@ class AdaINStylizer(EncoderDecoderStylizer):
 
     name = "adain"
     Settings = AdaINSettings
-    summary = "adain: any painting in about 0.3 s at 512 px, the loosest match; a quick preview (then Refine)"
+    summary = "adain: any painting in about 0.2 s at 512 px, the loosest match; a quick preview (then Refine)"
     transform = staticmethod(adaptive_instance_norm)
     statistics = staticmethod(adain_statistics)
     content_statistics = staticmethod(adain_content_statistics)

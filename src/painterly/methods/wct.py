@@ -30,7 +30,7 @@ class WCTStylizer(EncoderDecoderStylizer):
 
     name = "wct"
     Settings = WCTSettings
-    summary = "wct: any painting in about 0.35 s, matches colour correlations too, softer detail; a quick preview"
+    summary = "wct: any painting in about 0.2 s, matches colour correlations too, softer detail; a quick preview"
     transform = staticmethod(wct)
     statistics = staticmethod(wct_statistics)
     content_statistics = staticmethod(wct_content_statistics)
