@@ -39,3 +39,7 @@ def test_a_real_clip_at_its_own_size_keeps_audio_and_flickers_less(tmp_path: Pat
     assert info.frames == 60
     assert len(audio_samples(outputs["flow"])) == pytest.approx(2 * 44100, abs=2048)
     assert _warping_error(outputs["flow"], clip) < 0.6 * _warping_error(outputs["none"], clip)
+    finished = outputs["flow"].read_bytes()  # the README's --resume, given after the run finished: file kept
+    assert main(["video", str(clip), "-o", str(outputs["flow"]), "--method", "feedforward", "--model", "hokusai_wave",
+                 "--duration", "2", "--consistency", "flow", "--resume", "-q"]) == 0  # fmt: skip
+    assert outputs["flow"].read_bytes() == finished
