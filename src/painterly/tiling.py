@@ -44,7 +44,7 @@ __all__ = [
 # Bytes one tile's work may take when the tile size is chosen automatically. Smaller tiles were also faster
 # here (adain at 12 MP: 512 px tiles 25.6 s, 816 px 32 s, 1024 px 42 s): large activations leave the caches.
 TILE_BUDGET = 256 * 1024**2
-AUTO_TILE_MAX = 768  # feedforward at 12 MP: 768 px tiles 5.3 s, 1024 px 5.4 s, 1304 px 6.5 s (and more memory)
+AUTO_TILE_MAX = 768  # feedforward at 12 MP: 768 px tiles 1.9 s, 1024 px 2.05 s, 1280 px 1.96 s (and more memory)
 DEFAULT_OVERLAP = 64  # pixels two neighbouring tiles share (the outer quarter of it is not used)
 THUMBNAIL_SIDE = 1024  # long side at which global statistics are taken (Chen et al. use ~1K thumbnails)
 

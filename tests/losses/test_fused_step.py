@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from painterly import fused_conv
 from painterly.encoders import build_vgg19
 from painterly.encoders.vgg import VGG19Encoder
 from painterly.losses import fused_step
@@ -164,7 +165,7 @@ def test_not_for_average_pooling_or_double_images() -> None:
 
 def test_without_onednn_the_same_step_runs_on_plain_convolutions(monkeypatch: pytest.MonkeyPatch) -> None:
     """Builds without oneDNN (or a bfloat16 step on a CPU without it) take F.conv2d, same numbers."""
-    monkeypatch.setattr(fused_step, "_use_onednn", lambda dtype: False)
+    monkeypatch.setattr(fused_conv, "uses_onednn", lambda dtype, device="cpu": False)
     torch.manual_seed(2)
     encoder = build_vgg19(None, last_layer="relu3_1")  # its own encoder: its kernels are packed without oneDNN
     settings = {"content_layers": {"relu3_1": 1.0}, "style_layers": {"relu1_1": 0.5, "relu2_1": 0.5}}

@@ -1,10 +1,17 @@
-"""The feed-forward style network: shapes, conditional instance norm blending, cost."""
+"""The feed-forward style network: shapes, conditional instance norm blending, cost, frozen statistics."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
-from painterly.nets.transformer import ConditionalInstanceNorm, StyleNet
+from painterly.nets.transformer import (
+    ConditionalInstanceNorm,
+    FrozenStyleNet,
+    NormStatistics,
+    StyleNet,
+    channel_statistics,
+)
 
 
 class TestConditionalInstanceNorm:
@@ -49,3 +56,66 @@ class TestStyleNet:
         net = StyleNet(width=32, blocks=5)
         # 1024×768: residual blocks dominate, ≈48 GFLOP (Johnson et al.'s transformer: ≈227).
         assert 45e9 < net.flops(768, 1024) < 50e9
+
+
+class TestFrozenStyleNet:
+    """The network with a thumbnail's statistics folded into its convolutions (the tiles' fast path)."""
+
+    @staticmethod
+    def _trained_looking_net() -> StyleNet:
+        torch.manual_seed(3)
+        net = StyleNet(styles=2, width=8, blocks=2).eval()
+        with torch.no_grad():
+            for module in net.modules():
+                if isinstance(module, ConditionalInstanceNorm):  # styles that differ, as trained ones do
+                    module.scale.uniform_(0.5, 1.5)
+                    module.shift.normal_(0.0, 0.3)
+        return net
+
+    def test_equals_replaying_the_statistics_in_float32(self) -> None:
+        net = self._trained_looking_net()
+        thumbnail, tile = torch.rand(1, 3, 32, 48), torch.rand(1, 3, 40, 24)
+        blend = torch.tensor([[0.3, 0.7]])
+        statistics = NormStatistics()
+        with torch.no_grad():
+            net(thumbnail, blend, statistics)
+            replayed = net(tile, blend, statistics.replay())
+        frozen = FrozenStyleNet(net, blend[0], statistics)(tile)
+        torch.testing.assert_close(frozen, replayed, atol=2e-5, rtol=0)
+        own = net(tile, blend)  # the tile's own statistics: a different picture, so the check above has teeth
+        assert (own - replayed).abs().max() > 1e-2
+
+    def test_rows_of_a_batch_fold_separately(self) -> None:
+        net = self._trained_looking_net()
+        thumbnails, blend = torch.rand(2, 3, 16, 16), torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+        statistics = NormStatistics()
+        with torch.no_grad():
+            net(thumbnails, blend, statistics)
+            replayed = net(thumbnails, blend, statistics.replay())
+        for row in range(2):
+            frozen = FrozenStyleNet(net, blend[row], statistics.row(row))(thumbnails[row : row + 1])
+            torch.testing.assert_close(frozen, replayed[row : row + 1], atol=2e-5, rtol=0)
+        with pytest.raises(ValueError, match="one photo"):
+            FrozenStyleNet(net, blend[0], statistics)
+
+    def test_bfloat16_within_rounding(self) -> None:
+        net = self._trained_looking_net()
+        photo, blend = torch.rand(1, 3, 32, 32), torch.tensor([[0.5, 0.5]])
+        statistics = NormStatistics()
+        with torch.no_grad():
+            reference = net(photo, blend, statistics)
+        frozen = FrozenStyleNet(net, blend[0], statistics, torch.bfloat16)(photo)
+        assert frozen.dtype == torch.float32
+        assert (frozen - reference).abs().mean() < 5e-3
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(torch.float32, 1e-5), (torch.bfloat16, 5e-3)])
+def test_channel_statistics_match_var_mean(dtype: torch.dtype, tolerance: float) -> None:
+    """Blocked matmul sums (more rows than one block, a ragged last block) against float64 var_mean."""
+    torch.manual_seed(4)
+    x = (torch.randn(2, 16, 70, 90) * 3 + 2).to(dtype).contiguous(memory_format=torch.channels_last)
+    variance, mean = torch.var_mean(x.double(), dim=(2, 3), keepdim=True, unbiased=False)
+    got_mean, got_variance = channel_statistics(x)
+    assert got_mean.dtype == got_variance.dtype == torch.float32 and got_mean.shape == (2, 16, 1, 1)
+    assert float((got_mean.double() - mean).abs().max()) < tolerance * 3
+    assert float(((got_variance.double() - variance) / variance).abs().max()) < tolerance

@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from ..encoders.vgg import VGG19Encoder
+from ..fused_conv import conv3x3, pack_weight
 from ..memory import release_freed
 
 if TYPE_CHECKING:
@@ -44,7 +45,6 @@ _CHANNELS_LAST = torch.channels_last
 # Above this many pixels a step recomputes VGG's first block in its backward pass rather than keep it: 5 % more
 # FLOPs per step; a 1024 px default run peaked at 1.31–1.37 GB with it against 1.55–1.64 GB without (3 runs each).
 CHECKPOINT_ABOVE_PIXELS = 512 * 512
-_ONE = [1, 1]
 
 
 @dataclass
@@ -58,20 +58,6 @@ class _Kernels:
 _KERNELS: weakref.WeakKeyDictionary[VGG19Encoder, dict[torch.dtype, _Kernels]] = weakref.WeakKeyDictionary()
 
 
-def _use_onednn(dtype: torch.dtype) -> bool:
-    """oneDNN's fused kernels where they exist for ``dtype`` (bfloat16 needs AVX-512 or AMX); else ``F.conv2d``."""
-    if not (torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled):
-        return False
-    return dtype != torch.bfloat16 or bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-
-
-def _pack(weight: torch.Tensor) -> torch.Tensor:
-    weight = weight.contiguous(memory_format=_CHANNELS_LAST)
-    if _use_onednn(weight.dtype):
-        return torch.ops.mkldnn._reorder_convolution_weight(weight, _ONE, _ONE, _ONE, 1, None)
-    return weight
-
-
 def _kernels(encoder: VGG19Encoder, dtype: torch.dtype) -> _Kernels:
     per_dtype = _KERNELS.setdefault(encoder, {})
     if dtype not in per_dtype:
@@ -79,20 +65,11 @@ def _kernels(encoder: VGG19Encoder, dtype: torch.dtype) -> _Kernels:
         for name, layer in encoder.layers.items():
             if isinstance(layer, torch.nn.Conv2d):
                 weight = layer.weight.detach().to(dtype)
-                kernels.forward[name] = (_pack(weight), layer.bias.detach().to(dtype))  # type: ignore[union-attr]
-                kernels.backward[name] = _pack(weight.flip(2, 3).transpose(0, 1))
+                kernels.forward[name] = (pack_weight(weight), layer.bias.detach().to(dtype))  # type: ignore[union-attr]
+                kernels.backward[name] = pack_weight(weight.flip(2, 3).transpose(0, 1))
         per_dtype[dtype] = kernels
         release_freed()  # the conversion's temporaries: ~50 MB that glibc would keep
     return per_dtype[dtype]
-
-
-def _conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, *, relu: bool) -> torch.Tensor:
-    """A 3×3, stride 1, padding 1 convolution, optionally with the ReLU fused in."""
-    if _use_onednn(x.dtype):
-        return torch.ops.mkldnn._convolution_pointwise(x, weight, bias, _ONE, _ONE, _ONE, 1,
-                                                       "relu" if relu else "none", [], "")  # fmt: skip
-    out = F.conv2d(x, weight, bias, padding=1)
-    return out.relu_() if relu else out
 
 
 def _rows(features: torch.Tensor) -> torch.Tensor:
@@ -170,7 +147,7 @@ class _Forward:
             keep = self.keep and index >= keep_from
             if name.startswith("conv"):
                 weight, bias = self.kernels.forward[name]
-                x = _conv(x, weight, bias, relu=True)  # the next layer is its ReLU, applied here
+                x = conv3x3(x, weight, bias, activation="relu")  # the next layer is its ReLU, applied here
             elif name.startswith("relu"):
                 if name in self.wanted:
                     self.features[name] = x
@@ -237,7 +214,7 @@ class _Step(torch.autograd.Function):
                     _relu_backward_(gradient, output)
             elif name.startswith("conv"):
                 if gradient is not None:
-                    gradient = _conv(gradient, forward.kernels.backward[name], None, relu=False)
+                    gradient = conv3x3(gradient, forward.kernels.backward[name], None)
             else:
                 indices, size, pooled = forward.take(index)
                 if gradient is not None:

@@ -11,17 +11,46 @@ one set of scale/shift parameters per style, so one network holds N styles and b
 by mixing those parameters.
 
 For tiles of a large photo, the instance norms can use statistics recorded on a thumbnail of
-the whole photo (``NormStatistics``) instead of each tile's own, so the tiles agree.
+the whole photo (``NormStatistics``) instead of each tile's own, so the tiles agree. With the
+statistics fixed, every norm is a per-channel affine map that folds into the convolution before
+it (``FrozenStyleNet``): the tiles then run convolutions only, their activations fused in.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ConditionalInstanceNorm", "NormStatistics", "StyleNet"]
+from ..fused_conv import conv3x3, pack_weight
+
+__all__ = ["ConditionalInstanceNorm", "FrozenStyleNet", "NormStatistics", "StyleNet", "channel_statistics"]
 
 _EPS = 1e-5  # nn.InstanceNorm2d's
+
+
+_STATISTICS_BLOCK = 4096  # rows summed per matmul before the float32 total
+
+
+def channel_statistics(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per image and channel, the mean and (biased) variance of ``(B, C, H, W)`` x, float32 ``(B, C, 1, 1)``.
+
+    ``torch.var_mean`` over H and W took 43 ms per norm of a 2048 px thumbnail (it reduces across
+    the channels-last rows one channel at a time); here the sums of ``x`` and of its squares come
+    from matmuls over blocks of rows (6 ms), each block accumulated in float32 inside the kernel and
+    the blocks added in float32, so bfloat16 maps lose nothing that matters (≈ 1e-4 relative).
+    """
+    batch, channels, height, width = x.shape
+    rows = x.permute(0, 2, 3, 1).reshape(batch, height * width, channels)
+    count = rows.shape[1]
+    rows = torch.nn.functional.pad(rows, (0, 0, 0, -count % _STATISTICS_BLOCK))
+    blocks = rows.reshape(-1, _STATISTICS_BLOCK, channels)
+    squares = torch.bmm(blocks.transpose(1, 2), blocks).diagonal(dim1=1, dim2=2)
+    sums = torch.bmm(blocks.new_ones(blocks.shape[0], 1, _STATISTICS_BLOCK), blocks)[:, 0]
+    sums, squares = (value.float().view(batch, -1, channels).sum(1) for value in (sums, squares))
+    mean = sums / count
+    variance = (squares / count - mean.square()).clamp_min(0.0)
+    return mean[..., None, None], variance[..., None, None]
 
 
 class NormStatistics:
@@ -39,9 +68,13 @@ class NormStatistics:
     def replay(self) -> NormStatistics:
         return NormStatistics(self.values)
 
+    def row(self, index: int) -> NormStatistics:
+        """The statistics of batch item ``index`` alone (a reader, like ``replay``)."""
+        return NormStatistics([(mean[index : index + 1], var[index : index + 1]) for mean, var in self.values])
+
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
         if self.recording:
-            variance, mean = torch.var_mean(x.float(), dim=(2, 3), keepdim=True, unbiased=False)
+            mean, variance = channel_statistics(x)
             self.values.append((mean, variance))
         else:
             mean, variance = self.values[self.cursor]
@@ -141,3 +174,66 @@ class StyleNet(nn.Module):
             "head": (c * 12 * 9, half),
         }  # fmt: skip
         return sum(2.0 * macs * positions for macs, positions in per_position.values())
+
+
+class _FoldedConv:
+    """One convolution with the frozen norm after it folded in: ``W·a`` and ``(b − μ)·a + shift``,
+    ``a = scale / √(σ² + ε)``; ``group`` output channels share a norm channel (before a pixel shuffle)."""
+
+    def __init__(self, conv: nn.Conv2d, norm: ConditionalInstanceNorm | None, style_weights: torch.Tensor,
+                 statistics: tuple[torch.Tensor, torch.Tensor] | None, dtype: torch.dtype, *, group: int = 1
+                 ) -> None:  # fmt: skip
+        weight, bias = conv.weight.detach().float(), conv.bias.detach().float()  # type: ignore[union-attr]
+        if norm is not None and statistics is not None:
+            mean, variance = (value.reshape(-1) for value in statistics)
+            gain = (style_weights @ norm.scale.detach().float()) * torch.rsqrt(variance + _EPS)
+            shift = style_weights @ norm.shift.detach().float()
+            gain, mean, shift = (value.repeat_interleave(group) for value in (gain, mean, shift))
+            weight, bias = weight * gain[:, None, None, None], (bias - mean) * gain + shift
+        self.stride = conv.stride[0]
+        self.weight, self.bias = pack_weight(weight.to(dtype), stride=self.stride), bias.to(dtype)
+
+    def __call__(self, x: torch.Tensor, activation: str = "none", add: torch.Tensor | None = None) -> torch.Tensor:
+        return conv3x3(x, self.weight, self.bias, stride=self.stride, activation=activation, add=add)
+
+
+class FrozenStyleNet:
+    """``StyleNet`` for one blend of its styles with instance-norm statistics recorded on a thumbnail:
+    the same function as ``net(image, style_weights, statistics.replay())`` (to rounding), computed
+    as 2 + 2·blocks + 2 convolutions with ReLU, residual addition and sigmoid fused in.
+
+    On a 16 MP photo the replaying network spent 84 % of its time in elementwise passes (norms in
+    float32, autocast's casts, ReLU); this one runs in ``dtype`` end to end.
+
+    Args:
+        net: the trained network.
+        style_weights: ``(S,)`` blend of its styles.
+        statistics: what the network recorded on a thumbnail of one photo (a batch of one).
+        dtype: the compute dtype (bfloat16 where the CPU has it natively).
+    """
+
+    def __init__(self, net: StyleNet, style_weights: torch.Tensor, statistics: NormStatistics,
+                 dtype: torch.dtype = torch.float32) -> None:  # fmt: skip
+        values = iter(statistics.values)
+        if any(mean.shape[0] != 1 for mean, _ in statistics.values):
+            raise ValueError("FrozenStyleNet folds the statistics of one photo; record them per photo")
+        weights = style_weights.detach().float().reshape(-1)
+
+        def fold(layer: nn.Module) -> _FoldedConv:
+            assert isinstance(layer, _ConvNorm)
+            return _FoldedConv(layer.conv, layer.norm, weights, next(values), dtype)
+
+        self.dtype = dtype
+        self.stem, self.down = fold(net.stem), fold(net.down)
+        self.residuals = [(fold(block.first), fold(block.second)) for block in net.residuals]  # type: ignore[arg-type]
+        self.up = _FoldedConv(net.up, net.up_norm, weights, next(values), dtype, group=4)
+        self.head = _FoldedConv(net.head, None, weights, None, dtype)
+
+    def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        """``(1, 3, H, W)`` in [0, 1], H and W divisible by 4 → the stylized ``(1, 3, H, W)`` in float32."""
+        x = F.pixel_unshuffle(image, 2).to(self.dtype).contiguous(memory_format=torch.channels_last)
+        x = self.down(self.stem(x, "relu"), "relu")
+        for first, second in self.residuals:
+            x = second(first(x, "relu"), add=x)
+        x = F.pixel_shuffle(self.up(x, "relu"), 2)  # ReLU commutes with the shuffle
+        return F.pixel_shuffle(self.head(x, "sigmoid"), 2).float()
