@@ -1,4 +1,4 @@
-"""3×3 convolutions with their activation or a residual addition fused in, from pre-packed weights.
+"""Convolutions with their activation or a residual addition fused in, from pre-packed weights.
 
 Between small convolutions on a CPU, the elementwise passes (bias, activation, residual add, the
 casts autocast inserts) move more memory than the convolutions do arithmetic: on a large photo
@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["ACTIVATIONS", "conv3x3", "pack_weight", "uses_onednn"]
+__all__ = ["ACTIVATIONS", "convolve", "pack_weight", "uses_onednn"]
 
 ACTIVATIONS = ("none", "relu", "sigmoid")
 _ONE = [1, 1]
@@ -27,32 +27,33 @@ def uses_onednn(dtype: torch.dtype, device: torch.device | str = "cpu") -> bool:
     return dtype != torch.bfloat16 or bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
-def pack_weight(weight: torch.Tensor, *, stride: int = 1) -> torch.Tensor:
-    """``weight`` laid out once for the kernel ``conv3x3`` will use (channels-last; oneDNN's own order)."""
+def pack_weight(weight: torch.Tensor, *, stride: int = 1, padding: int = 1) -> torch.Tensor:
+    """``weight`` laid out once for the kernel ``convolve`` will use (channels-last; oneDNN's own order)."""
     weight = weight.contiguous(memory_format=torch.channels_last)
     if uses_onednn(weight.dtype, weight.device):
-        return torch.ops.mkldnn._reorder_convolution_weight(weight, _ONE, [stride, stride], _ONE, 1, None)
+        return torch.ops.mkldnn._reorder_convolution_weight(weight, [padding, padding], [stride, stride], _ONE, 1,
+                                                            None)  # fmt: skip
     return weight
 
 
-def conv3x3(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, *, stride: int = 1,
-            activation: str = "none", add: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
-    """``activation(conv(x) + add)`` for a 3×3 kernel with padding 1, ``weight`` from ``pack_weight``.
+def convolve(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, *, stride: int = 1, padding: int = 1,
+             activation: str = "none", add: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+    """``activation(conv(x) + add)`` with zero ``padding``, ``weight`` from ``pack_weight`` (same stride, padding).
 
     ``x`` is channels-last in the weight's dtype; ``add`` (a residual) has the output's shape.
     """
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
-    strides = [stride, stride]
+    strides, paddings = [stride, stride], [padding, padding]
     if uses_onednn(x.dtype, x.device):
         if add is None:
-            return torch.ops.mkldnn._convolution_pointwise(x, weight, bias, _ONE, strides, _ONE, 1, activation, [],
-                                                           "")  # fmt: skip
+            return torch.ops.mkldnn._convolution_pointwise(x, weight, bias, paddings, strides, _ONE, 1, activation,
+                                                           [], "")  # fmt: skip
         unary = None if activation == "none" else activation
         return torch.ops.mkldnn._convolution_pointwise.binary(x, add.contiguous(memory_format=torch.channels_last),
-                                                              weight, bias, _ONE, strides, _ONE, 1, "add", None,
+                                                              weight, bias, paddings, strides, _ONE, 1, "add", None,
                                                               unary, [], None)  # fmt: skip
-    out = F.conv2d(x, weight, bias, stride=stride, padding=1)
+    out = F.conv2d(x, weight, bias, stride=stride, padding=padding)
     if add is not None:
         out = out.add_(add)
     if activation == "relu":

@@ -7,7 +7,7 @@ import torch
 
 from painterly.nets.transformer import (
     ConditionalInstanceNorm,
-    FrozenStyleNet,
+    FusedStyleNet,
     NormStatistics,
     StyleNet,
     channel_statistics,
@@ -58,8 +58,9 @@ class TestStyleNet:
         assert 45e9 < net.flops(768, 1024) < 50e9
 
 
-class TestFrozenStyleNet:
-    """The network with a thumbnail's statistics folded into its convolutions (the tiles' fast path)."""
+class TestFusedStyleNet:
+    """Inference with fused convolutions: each norm measured per image (whole photos), or a thumbnail's
+    statistics folded into the convolutions (tiles)."""
 
     @staticmethod
     def _trained_looking_net() -> StyleNet:
@@ -72,7 +73,22 @@ class TestFrozenStyleNet:
                     module.shift.normal_(0.0, 0.3)
         return net
 
-    def test_equals_replaying_the_statistics_in_float32(self) -> None:
+    def test_measuring_equals_the_network_and_records_its_statistics(self) -> None:
+        net = self._trained_looking_net()
+        photos, blend = torch.rand(2, 3, 40, 56), torch.tensor([[0.3, 0.7]])
+        expected_statistics = NormStatistics()
+        with torch.no_grad():
+            expected = net(photos, blend.expand(2, -1), expected_statistics)
+        recorded = NormStatistics()
+        fused = FusedStyleNet(net, blend[0])
+        torch.testing.assert_close(fused(photos, record=recorded), expected, atol=2e-5, rtol=0)
+        torch.testing.assert_close(fused(photos[:1]), expected[:1], atol=2e-5, rtol=0)  # one photo: batch norm
+        assert len(recorded.values) == len(expected_statistics.values) == 2 + 2 * 2 + 1
+        for (mean, variance), (expected_mean, expected_variance) in zip(recorded.values, expected_statistics.values):
+            torch.testing.assert_close(mean, expected_mean, atol=1e-5, rtol=1e-4)
+            torch.testing.assert_close(variance, expected_variance, atol=1e-5, rtol=1e-4)
+
+    def test_frozen_equals_replaying_the_statistics(self) -> None:
         net = self._trained_looking_net()
         thumbnail, tile = torch.rand(1, 3, 32, 48), torch.rand(1, 3, 40, 24)
         blend = torch.tensor([[0.3, 0.7]])
@@ -80,7 +96,7 @@ class TestFrozenStyleNet:
         with torch.no_grad():
             net(thumbnail, blend, statistics)
             replayed = net(tile, blend, statistics.replay())
-        frozen = FrozenStyleNet(net, blend[0], statistics)(tile)
+        frozen = FusedStyleNet(net, blend[0], statistics=statistics)(tile)
         torch.testing.assert_close(frozen, replayed, atol=2e-5, rtol=0)
         own = net(tile, blend)  # the tile's own statistics: a different picture, so the check above has teeth
         assert (own - replayed).abs().max() > 1e-2
@@ -93,20 +109,21 @@ class TestFrozenStyleNet:
             net(thumbnails, blend, statistics)
             replayed = net(thumbnails, blend, statistics.replay())
         for row in range(2):
-            frozen = FrozenStyleNet(net, blend[row], statistics.row(row))(thumbnails[row : row + 1])
+            frozen = FusedStyleNet(net, blend[row], statistics=statistics.row(row))(thumbnails[row : row + 1])
             torch.testing.assert_close(frozen, replayed[row : row + 1], atol=2e-5, rtol=0)
         with pytest.raises(ValueError, match="one photo"):
-            FrozenStyleNet(net, blend[0], statistics)
+            FusedStyleNet(net, blend[0], statistics=statistics)
 
-    def test_bfloat16_within_rounding(self) -> None:
+    @pytest.mark.parametrize("frozen", [False, True])
+    def test_bfloat16_within_rounding(self, frozen: bool) -> None:
         net = self._trained_looking_net()
         photo, blend = torch.rand(1, 3, 32, 32), torch.tensor([[0.5, 0.5]])
         statistics = NormStatistics()
         with torch.no_grad():
             reference = net(photo, blend, statistics)
-        frozen = FrozenStyleNet(net, blend[0], statistics, torch.bfloat16)(photo)
-        assert frozen.dtype == torch.float32
-        assert (frozen - reference).abs().mean() < 5e-3
+        fused = FusedStyleNet(net, blend[0], torch.bfloat16, statistics if frozen else None)(photo)
+        assert fused.dtype == torch.float32
+        assert (fused - reference).abs().mean() < 5e-3
 
 
 @pytest.mark.parametrize("dtype, tolerance", [(torch.float32, 1e-5), (torch.bfloat16, 5e-3)])

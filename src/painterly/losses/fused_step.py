@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from ..encoders.vgg import VGG19Encoder
-from ..fused_conv import conv3x3, pack_weight
+from ..fused_conv import convolve, pack_weight
 from ..memory import release_freed
 
 if TYPE_CHECKING:
@@ -147,7 +147,7 @@ class _Forward:
             keep = self.keep and index >= keep_from
             if name.startswith("conv"):
                 weight, bias = self.kernels.forward[name]
-                x = conv3x3(x, weight, bias, activation="relu")  # the next layer is its ReLU, applied here
+                x = convolve(x, weight, bias, activation="relu")  # the next layer is its ReLU, applied here
             elif name.startswith("relu"):
                 if name in self.wanted:
                     self.features[name] = x
@@ -214,7 +214,7 @@ class _Step(torch.autograd.Function):
                     _relu_backward_(gradient, output)
             elif name.startswith("conv"):
                 if gradient is not None:
-                    gradient = conv3x3(gradient, forward.kernels.backward[name], None)
+                    gradient = convolve(gradient, forward.kernels.backward[name], None)
             else:
                 indices, size, pooled = forward.take(index)
                 if gradient is not None:

@@ -19,7 +19,7 @@ from ..errors import ArgumentError, WeightsError
 from ..image_io import MIN_SIDE
 from ..model_files import load_into, read_metadata
 from ..models import resolve_model
-from ..nets.transformer import FrozenStyleNet, NormStatistics, StyleNet
+from ..nets.transformer import FusedStyleNet, NormStatistics, StyleNet
 from ..precision import PRECISIONS, Precision, encoder_autocast, resolve_precision
 from .base import CommonSettings, PreparedStyles, Progress, StyleImage, Stylizer, register_method
 
@@ -120,7 +120,7 @@ class FeedForwardStylizer(Stylizer):
     # Measured ≈ 45 B/px at 2048×1536 (width 24); 60 covers wider user models. It also sets where tiling
     # starts (≈ 4.5 MP): below that one whole pass is faster than tiles plus their 2048 px thumbnail pass
     # (4 MP: 0.23 s/MP whole, 0.33 tiled), above it tiles are faster (16 MP: 0.32 whole, 0.12 tiled: a tile
-    # runs ``FrozenStyleNet``, convolutions only).
+    # runs ``FusedStyleNet`` with frozen statistics, convolutions only).
     bytes_per_pixel = 60.0
     real_time = True
     settings: FeedForwardSettings
@@ -139,6 +139,7 @@ class FeedForwardStylizer(Stylizer):
         self.net.to(self.device)
         self.dtype = resolve_precision(self.settings.precision, self.device)
         self._onnx = None
+        self._fused_nets: dict[tuple[float, ...], FusedStyleNet] = {}
         if self.settings.engine == "onnx":
             from ..onnx_export import onnx_session
 
@@ -170,36 +171,43 @@ class FeedForwardStylizer(Stylizer):
         return passes
 
     def _global_statistics(self, thumbnail: torch.Tensor, styles: list[StyleImage], weights: list[float],
-                           masks: torch.Tensor | None) -> dict[int | None, list[FrozenStyleNet]]:  # fmt: skip
+                           masks: torch.Tensor | None) -> dict[int | None, list[FusedStyleNet]]:  # fmt: skip
         """Per pass, per photo: the network with the thumbnail's instance-norm statistics folded in."""
         frozen = {}
         for index, blend in self._blends(thumbnail.shape[0], masks):
             statistics = NormStatistics()
-            self.forward(thumbnail, blend, statistics)
-            frozen[index] = [FrozenStyleNet(self.net, blend[row], statistics.row(row), self.dtype)
+            self._fused(blend[0])(thumbnail, record=statistics)
+            frozen[index] = [FusedStyleNet(self.net, blend[row], self.dtype, statistics.row(row))
                              for row in range(thumbnail.shape[0])]  # fmt: skip
         return frozen
 
     def _run(self, content: torch.Tensor, styles: list[StyleImage], weights: list[float], *,
              init: torch.Tensor | None, masks: torch.Tensor | None, progress: Progress,
-             frozen: dict[int | None, list[FrozenStyleNet]] | None = None) -> torch.Tensor:  # fmt: skip
+             frozen: dict[int | None, list[FusedStyleNet]] | None = None) -> torch.Tensor:  # fmt: skip
         maps = None if masks is None else masks / masks.sum(dim=1, keepdim=True).clamp_min(1e-6)
         output = torch.zeros_like(content)
         for index, blend in self._blends(content.shape[0], masks):
             if frozen is None:
                 result = self.forward(content, blend)
             else:
-                with torch.no_grad():
-                    result = torch.cat([net(content[row : row + 1]) for row, net in enumerate(frozen[index])])
+                result = torch.cat([net(content[row : row + 1]) for row, net in enumerate(frozen[index])])
             output = result if maps is None or index is None else output + maps[:, index : index + 1] * result
         progress.report(self.name, 1, 1.0)
         return output
 
-    def forward(self, photos: torch.Tensor, blend: torch.Tensor, norms: NormStatistics | None = None) -> torch.Tensor:
-        """The bare network on padded ``(B, 3, H, W)`` photos with ``(B, styles)`` blend weights;
-        ``norms`` records or replays instance-norm statistics (tiles)."""
+    def _fused(self, blend: torch.Tensor) -> FusedStyleNet:
+        """The fused network for one blend of the model's styles (weights packed once per blend)."""
+        key = tuple(float(value) for value in blend)
+        if key not in self._fused_nets:
+            self._fused_nets[key] = FusedStyleNet(self.net, blend, self.dtype)
+        return self._fused_nets[key]
+
+    def forward(self, photos: torch.Tensor, blend: torch.Tensor) -> torch.Tensor:
+        """The bare network on padded ``(B, 3, H, W)`` photos with ``(B, styles)`` blend weights."""
         if self._onnx is not None:
             feeds = {"image": photos.cpu().numpy(), "style_weights": blend.cpu().numpy()}
             return torch.from_numpy(self._onnx.run(None, feeds)[0]).to(photos.device)
+        if torch.equal(blend, blend[:1].expand_as(blend)):  # one blend for the batch (always, from _blends)
+            return self._fused(blend[0])(photos)
         with torch.no_grad(), encoder_autocast(self.device, self.dtype):
-            return self.net(photos.contiguous(memory_format=torch.channels_last), blend, norms).float()
+            return self.net(photos.contiguous(memory_format=torch.channels_last), blend).float()
