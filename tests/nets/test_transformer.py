@@ -128,7 +128,7 @@ class TestFusedStyleNet:
 
 @pytest.mark.parametrize("dtype, tolerance", [(torch.float32, 1e-5), (torch.bfloat16, 5e-3)])
 def test_channel_statistics_match_var_mean(dtype: torch.dtype, tolerance: float) -> None:
-    """Blocked matmul sums (more rows than one block, a ragged last block) against float64 var_mean."""
+    """Row-blocked matmul sums, batch of two, against float64 var_mean."""
     torch.manual_seed(4)
     x = (torch.randn(2, 16, 70, 90) * 3 + 2).to(dtype).contiguous(memory_format=torch.channels_last)
     variance, mean = torch.var_mean(x.double(), dim=(2, 3), keepdim=True, unbiased=False)
