@@ -148,7 +148,7 @@ def blend_tiles(
         result = run(box.of(image), box)
         rows = _ramp(box.top, box.bottom, height, overlap) / row_total[box.top : box.bottom]
         columns = _ramp(box.left, box.right, width, overlap) / column_total[box.left : box.right]
-        box.of(output).add_(result.float() * (rows[:, None] * columns[None, :]).to(image.device))
+        box.of(output).addcmul_(result.float(), (rows[:, None] * columns[None, :]).to(image.device))
         if on_tile is not None:
             on_tile(index + 1, len(boxes))
     return output

@@ -185,13 +185,18 @@ class FeedForwardStylizer(Stylizer):
              init: torch.Tensor | None, masks: torch.Tensor | None, progress: Progress,
              frozen: dict[int | None, list[FusedStyleNet]] | None = None) -> torch.Tensor:  # fmt: skip
         maps = None if masks is None else masks / masks.sum(dim=1, keepdim=True).clamp_min(1e-6)
-        output = torch.zeros_like(content)
+        output: torch.Tensor | None = None
         for index, blend in self._blends(content.shape[0], masks):
             if frozen is None:
                 result = self.forward(content, blend)
             else:
                 result = torch.cat([net(content[row : row + 1]) for row, net in enumerate(frozen[index])])
-            output = result if maps is None or index is None else output + maps[:, index : index + 1] * result
+            if maps is None or index is None:
+                output = result
+            else:  # one pass per style the map uses, composited by the map's weights
+                weighted = maps[:, index : index + 1] * result
+                output = weighted if output is None else output.add_(weighted)
+        assert output is not None
         progress.report(self.name, 1, 1.0)
         return output
 

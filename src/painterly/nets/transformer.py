@@ -179,6 +179,14 @@ def _through_unshuffle(weight: torch.Tensor) -> torch.Tensor:
     return grouped.permute(0, 1, 4, 2, 5, 3).reshape(out_channels, in_channels // 4, 6, 6)
 
 
+def _shuffle_to_float(x: torch.Tensor) -> torch.Tensor:
+    """``pixel_shuffle(x, 2)`` of a channels-last ``(B, 4c, H, W)`` map as a contiguous float32 ``(B, c, 2H, 2W)``
+    in one copy (the shuffle alone returns channels-last, which the tiles' blending then reads across)."""
+    batch, channels, height, width = x.shape
+    grouped = x.permute(0, 2, 3, 1).reshape(batch, height, width, channels // 4, 2, 2)  # b, h, w, c, dy, dx
+    return grouped.permute(0, 3, 1, 4, 2, 5).float().reshape(batch, channels // 4, 2 * height, 2 * width)
+
+
 class _FusedLayer:
     """One convolution of a ``StyleNet`` and the instance norm after it (if any), for one blend of styles.
 
@@ -292,4 +300,4 @@ class FusedStyleNet:
         for first, second in self.residuals:
             x = second(first(x, "relu", record=record), add=x, record=record)
         x = F.pixel_shuffle(self.up(x, "relu", record=record), 2)  # ReLU commutes with the shuffle
-        return F.pixel_shuffle(self.head(x, "sigmoid"), 2).float()
+        return _shuffle_to_float(self.head(x, "sigmoid"))
