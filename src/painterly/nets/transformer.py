@@ -192,7 +192,7 @@ class _FusedLayer:
 
     With frozen statistics the norm folds into the convolution: ``W·a`` and ``(b − μ)·a + shift``,
     ``a = scale / √(σ² + ε)``. Without them the convolution runs bare, the norm measures its output
-    (``channel_statistics``) and is applied as one multiply-add in the compute dtype. ``group``
+    (``channel_statistics``) and is applied in one pass in the compute dtype. ``group``
     output channels share a norm channel (a pixel shuffle follows the convolution).
     """
 
@@ -215,7 +215,8 @@ class _FusedLayer:
                 gain, mean, shift = (value.repeat_interleave(group) for value in (gain, mean, shift))
                 weight, bias = weight * gain[:, None, None, None], (bias - mean) * gain + shift
         self.group, self.dtype = group, dtype
-        self.zeros, self.ones = torch.zeros(weight.shape[0]), torch.ones(weight.shape[0])  # the identity norm
+        # The mean and variance an inference-mode batch norm subtracts and divides by: none (see __call__).
+        self.zeros, self.ones = (torch.full((weight.shape[0],), value, device=weight.device) for value in (0.0, 1.0))
         self.weight = pack_weight(weight.to(dtype), stride=self.stride, padding=self.padding)
         self.bias = bias.to(dtype)
 
@@ -223,7 +224,7 @@ class _FusedLayer:
                  record: NormStatistics | None = None) -> torch.Tensor:  # fmt: skip
         if self.scale is None or self.shift is None:  # no norm, or folded into the weights
             return convolve(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
-                              activation=activation, add=add)  # fmt: skip
+                            activation=activation, add=add)  # fmt: skip
         z = convolve(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
         mean, variance = channel_statistics(z)
         if self.group > 1:  # the norm's channel is the group's: pool the sub-channels' moments
@@ -251,7 +252,7 @@ class FusedStyleNet:
     ReLU, residual addition or sigmoid fused in, in ``dtype`` end to end, no autograd.
 
     Without ``statistics`` it is ``net(image, style_weights)``: each norm measures its input, per
-    image, and is applied as one multiply-add. With a thumbnail's ``statistics`` it is
+    image, and is applied in one pass. With a thumbnail's ``statistics`` it is
     ``net(image, style_weights, statistics.replay())``, every norm folded into its convolution, so a
     tile runs convolutions only. Both equal the trained network to float rounding (float32) or
     bfloat16 rounding. The network's own forward spent 84 % of a 16 MP run in elementwise passes
@@ -271,18 +272,18 @@ class FusedStyleNet:
         values = iter(statistics.values) if statistics is not None else None
         weights = style_weights.detach().float().reshape(-1)
 
-        def layer(conv: nn.Module, norm: ConditionalInstanceNorm | None, group: int = 1) -> _FusedLayer:
+        def layer(conv: nn.Module, norm: ConditionalInstanceNorm | None, *, group: int = 1,
+                  unshuffled: bool = False) -> _FusedLayer:  # fmt: skip
             assert isinstance(conv, nn.Conv2d)
             frozen = next(values) if values is not None and norm is not None else None
-            return _FusedLayer(conv, norm, weights, dtype, frozen, group=group)
+            return _FusedLayer(conv, norm, weights, dtype, frozen, group=group, unshuffled=unshuffled)
 
         def pair(block: nn.Module) -> tuple[_FusedLayer, _FusedLayer]:
             assert isinstance(block, _Residual)
             return layer(block.first.conv, block.first.norm), layer(block.second.conv, block.second.norm)
 
         self.dtype, self.frozen = dtype, statistics is not None
-        self.stem = _FusedLayer(net.stem.conv, net.stem.norm, weights, dtype,
-                                next(values) if values is not None else None, unshuffled=True)  # fmt: skip
+        self.stem = layer(net.stem.conv, net.stem.norm, unshuffled=True)  # takes the image itself
         self.down = layer(net.down.conv, net.down.norm)
         self.residuals = [pair(block) for block in net.residuals]
         self.up = layer(net.up, net.up_norm, group=4)
