@@ -63,6 +63,18 @@ class TestStylize:
         assert np.array_equal(np.asarray(unchanged), np.asarray(odd))
         assert _stylizer(model="tiny", size=32).stylize(odd, []).size == (32, 19)
 
+    def test_fused_networks_per_blend_are_bounded_and_match_the_network(self, model_path: Path) -> None:
+        """The stylizer keeps one fused network per blend (a service may see any number of blends), and each
+        computes what the trained network does (float32: to float rounding)."""
+        stylizer = _stylizer(model="tiny", precision="float32")
+        photos = torch.rand(1, 3, 24, 32)
+        for step in range(12):
+            blend = torch.tensor([[step / 11, 1 - step / 11]])
+            with torch.no_grad():
+                expected = stylizer.net(photos, blend)
+            torch.testing.assert_close(stylizer.forward(photos, blend), expected, atol=2e-5, rtol=0)
+        assert len(stylizer._fused_nets) == 8
+
     def test_rejects_style_images(self, model_path: Path, photo: Image.Image) -> None:
         with pytest.raises(ArgumentError, match="uses its model's styles"):
             _stylizer(model="tiny").stylize(photo, [photo])

@@ -105,6 +105,9 @@ def load_stylenet(name_or_path: str) -> tuple[StyleNet, dict[str, Any]]:
     return channels_last(net.eval().requires_grad_(False)), metadata
 
 
+_FUSED_BLENDS_KEPT = 8  # fused networks kept per model, one per blend of its styles (each a copy of the weights)
+
+
 @register_method
 class FeedForwardStylizer(Stylizer):
     """A trained style network: real time on a CPU, any photo size.
@@ -119,8 +122,8 @@ class FeedForwardStylizer(Stylizer):
     needs_style_images = False
     # Measured ≈ 45 B/px at 2048×1536 (width 24); 60 covers wider user models. It also sets where tiling
     # starts (≈ 4.5 MP): below that one whole pass is faster than tiles plus their 2048 px thumbnail pass
-    # (4 MP: 0.23 s/MP whole, 0.33 tiled), above it tiles are faster (16 MP: 0.32 whole, 0.12 tiled: a tile
-    # runs ``FusedStyleNet`` with frozen statistics, convolutions only).
+    # (first measured at 4 MP: 0.23 s/MP whole, 0.33 tiled), above it tiles are faster (16 MP: 0.32 whole, 0.12
+    # tiled). Since both run as ``FusedStyleNet``: 4 MP whole 0.12 s/MP, 16 MP tiled 0.08 (bench/results/highres.md).
     bytes_per_pixel = 60.0
     real_time = True
     settings: FeedForwardSettings
@@ -204,6 +207,8 @@ class FeedForwardStylizer(Stylizer):
         """The fused network for one blend of the model's styles (weights packed once per blend)."""
         key = tuple(float(value) for value in blend)
         if key not in self._fused_nets:
+            if len(self._fused_nets) >= _FUSED_BLENDS_KEPT:  # a service sees any number of blends: keep the latest
+                del self._fused_nets[next(iter(self._fused_nets))]
             self._fused_nets[key] = FusedStyleNet(self.net, blend, self.dtype)
         return self._fused_nets[key]
 
