@@ -193,7 +193,8 @@ class FeedForwardStylizer(Stylizer):
             if frozen is None:
                 result = self.forward(content, blend)
             else:
-                result = torch.cat([net(content[row : row + 1]) for row, net in enumerate(frozen[index])])
+                rows = [net(content[row : row + 1]) for row, net in enumerate(frozen[index])]
+                result = rows[0] if len(rows) == 1 else torch.cat(rows)  # a tile of one photo: no copy
             if maps is None or index is None:
                 output = result
             else:  # one pass per style the map uses, composited by the map's weights
