@@ -86,6 +86,21 @@ def test_bad_item_is_reported_and_skipped(folder: Path, tmp_path: Path, capsys: 
     assert len(failed) == 1 and failed[0]["input"].endswith("broken.jpg") and failed[0]["error"]  # type: ignore[union-attr]
 
 
+def test_warnings_go_to_the_report_and_one_summary_line(folder: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    out = tmp_path / "out"
+    enlarging = [arg if arg != "32" else "96" for arg in MODEL]  # 48×32 photos made 96×64: each is enlarged 2×
+    assert main(["batch", str(folder), "-o", str(out), *enlarging]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("painterly: warning: 3 of 3 items logged warnings")
+    assert "enlarged 2.0×" in err[0] and str(out / "report.jsonl") in err[0]
+    lines = _report(out / "report.jsonl")
+    assert [len(line["warnings"]) for line in lines] == [1, 1, 1]  # type: ignore[arg-type]
+    assert main(["batch", str(folder), "-o", str(tmp_path / "plain"), *MODEL]) == 0  # not enlarged: nothing said
+    assert capsys.readouterr().err == ""
+    assert all(line["warnings"] == [] for line in _report(tmp_path / "plain" / "report.jsonl"))
+
+
 def test_existing_files_are_never_overwritten(folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()

@@ -50,6 +50,7 @@ def test_ray_makes_the_same_files_as_the_local_batch(local_ray: None, tmp_path: 
     seen = []
     reports = run_on_ray(on_ray, actors=2, report=tmp_path / "ray.jsonl", on_item=seen.append)
     assert [r.status for r in reports] == ["done"] * 5 and len(seen) == 5
+    assert ray.is_initialized()  # the caller's Ray stays up; only one the batch started is shut down
     photos_then_clips = [item for item in on_ray if not item.is_video] + [item for item in on_ray if item.is_video]
     assert [r.input for r in reports] == [str(item.photo) for item in photos_then_clips]  # each group in item order
     for mine, theirs in zip(local, on_ray):

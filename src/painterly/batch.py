@@ -21,9 +21,10 @@ from __future__ import annotations
 import csv
 import glob
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,30 @@ class ItemReport:
     method: str
     settings: dict[str, Any]
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)  # what the item logged (a photo enlarged, …)
+
+
+class _WarningsOfOneItem(logging.Handler):
+    """Keeps the warnings painterly logs while one item runs, for its report line instead of the terminal:
+    a batch of 200 small photos would otherwise print "enlarged" 200 times across the progress bar."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+    def __enter__(self) -> _WarningsOfOneItem:
+        self._logger = logging.getLogger("painterly")
+        self._propagated = self._logger.propagate
+        self._logger.addHandler(self)
+        self._logger.propagate = False
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        self._logger.removeHandler(self)
+        self._logger.propagate = self._propagated
 
 
 def find_inputs(inputs: Sequence[str]) -> list[Path]:
@@ -260,6 +285,11 @@ class _Runner:
         return self._styles[key]
 
     def run(self, item: BatchItem) -> ItemReport:
+        with _WarningsOfOneItem() as warnings:
+            report = self._run(item)
+        return replace(report, warnings=warnings.messages) if warnings.messages else report
+
+    def _run(self, item: BatchItem) -> ItemReport:
         started = time.perf_counter()
         try:
             settings, video = item.split_settings()

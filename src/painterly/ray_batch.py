@@ -14,8 +14,11 @@ batch joins that cluster. How to run a cluster: docs/batch.md.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import json
+import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -78,10 +81,19 @@ def run_on_ray(
         raise ArgumentError("--ray needs Ray: pip install 'painterly[ray]'") from None
     if actors < 1 or cpus_per_actor < 1:
         raise ArgumentError("--actors and --cpus-per-actor must be ≥ 1")
-    if not ray.is_initialized():
+    importing = threading.Thread(target=importlib.import_module, args=("ray.data",))
+    importing.start()  # 0.6 s of imports, while Ray starts or connects
+    joined_here = not ray.is_initialized()  # else the caller's connection, which stays open
+    if joined_here:
         cpus = None if address else actors * cpus_per_actor  # a local instance gets just what the actors use
-        ray.init(address=address, num_cpus=cpus, include_dashboard=False, log_to_driver=False)
-    ray.data.DataContext.get_current().execution_options.preserve_order = True  # the report in item order
+        ray.init(address=address, num_cpus=cpus, include_dashboard=False, log_to_driver=False,
+                 logging_level=logging.WARNING)  # fmt: skip
+    importing.join()
+    context = ray.data.DataContext.get_current()
+    context.execution_options.preserve_order = True  # the report in item order
+    context.enable_progress_bars = False  # the batch's own bar counts items; Ray's would print over it …
+    logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)  # … and so would its notice of that
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # not an INFO line per stage on the terminal
     arguments = {"device": device, "force": force, "jpeg_quality": jpeg_quality, "threads": cpus_per_actor}
     photos = [item for item in items if not item.is_video]
     clips = [item for item in items if item.is_video]  # one clip per task: each is minutes of work
@@ -95,10 +107,13 @@ def run_on_ray(
         blocks = max(1, min(len(group), 4 * actors)) if per_call > 1 else len(group)
         dataset = ray.data.from_items([_item_to_row(item) for item in group], override_num_blocks=blocks)
         mapped = dataset.map_batches(_RayStylizer, batch_size=max(1, min(per_call, len(group) // blocks)),
-                                     concurrency=actors, num_cpus=cpus_per_actor, num_gpus=gpus_per_actor or None,
-                                     fn_constructor_kwargs=arguments)  # fmt: skip
+                                     compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=cpus_per_actor,
+                                     num_gpus=gpus_per_actor or None, fn_constructor_kwargs=arguments)  # fmt: skip
         for row in mapped.iter_rows():
             yield ItemReport(**json.loads(row["report"]))
 
-    # Photos first, then clips: the report lists them in that order (each group in item order).
-    return collect(itertools.chain(results(photos, 16), results(clips, 1)), report, on_item)
+    try:  # photos first, then clips: the report lists them in that order (each group in item order)
+        return collect(itertools.chain(results(photos, 16), results(clips, 1)), report, on_item)
+    finally:
+        if joined_here:  # now, not at exit: Ray's exit hook took 1 s longer than this (bench/batch.py)
+            ray.shutdown()

@@ -83,10 +83,12 @@ def run(options: argparse.Namespace) -> int:
     output_dir.mkdir(parents=True, exist_ok=True)
     report = Path(options.report) if options.report else output_dir / "report.jsonl"
     counts: Counter[str] = Counter()
+    warned: list[ItemReport] = []
     bar = None if options.quiet else _bar(len(items))
 
     def on_item(outcome: ItemReport) -> None:
         counts[outcome.status] += 1
+        warned.extend([outcome] if outcome.warnings else [])
         if outcome.status == "failed":
             message = f"painterly: warning: {outcome.input}: {outcome.error}"
             (bar.write if bar is not None else print)(message, file=sys.stderr)
@@ -108,6 +110,10 @@ def run(options: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+    if warned:  # once for the batch: the report has every item's warnings
+        first = warned[0]
+        print(f"painterly: warning: {len(warned)} of {len(items)} items logged warnings, e.g. {first.input}: "
+              f"{first.warnings[0]} (all in {report})", file=sys.stderr)  # fmt: skip
     print(f"{counts['done']} done, {counts['skipped']} skipped (already done), {counts['failed']} failed; "
           f"report: {report}")  # fmt: skip
     return 1 if counts["failed"] else 0
