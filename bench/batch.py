@@ -113,12 +113,31 @@ def main() -> int:
                      f"{actors} actor(s): Ray {marginal[warm] * 1000:.0f} ms against the batch's "
                      f"{marginal[local] * 1000:.0f} ms: **{(marginal[warm] / marginal[local] - 1) * 100:+.0f} %** "
                      "(target ≤ +15 %)")  # fmt: skip
+        whole = {"Ray started by the batch": seconds[(cold.format(actors), PHOTOS)],
+                 "a later job on a running Ray": seconds[(warm.format(actors), PHOTOS)]}  # fmt: skip
+        lines += _fixed_cost_lines(actors, PHOTOS, base, marginal[local], marginal[warm], whole)
     table = markdown_table(["run", "photos", "seconds", "images/s", "peak RSS (GB)", "status"], rows)
     publish("batch", f"# Batch\n\n{machine_line()}; photos of ../shared/data/photos/train at {SIZE} px, "
                      f"feedforward `{MODEL}`; whole processes timed (start-up included; Ray's own start-up only in "
                      "the rows that say so; the peak RSS is the batch process's, not Ray's workers').\n\n"
                      f"{table}\n\n" + "\n".join(lines) + "\n\n" + "\n".join(video_lines))  # fmt: skip
     return 0
+
+
+def _fixed_cost_lines(actors: int, photos: int, base: float, local_per_photo: float, ray_per_photo: float,
+                      whole: dict[str, float]) -> list[str]:  # fmt: skip
+    """Ray's fixed cost per run (start-up, actor start, shut-down) over the local batch's, and the batch size
+    from which the whole Ray run takes ≤ 1.15× the local one: with fixed costs F and per-photo costs p,
+    F_ray + N·p_ray ≤ 1.15·(F_local + N·p_local)."""
+    local_fixed = base - local_per_photo * photos
+    lines = []
+    for what, seconds in whole.items():
+        ray_fixed = seconds - ray_per_photo * photos
+        margin = 1.15 * local_per_photo - ray_per_photo
+        reach = f"≈ {max(0.0, (ray_fixed - 1.15 * local_fixed) / margin):.0f} photos on" if margin > 0 else "never"
+        lines.append(f"- {what}, {actors} actor(s): fixed cost {ray_fixed - local_fixed:+.1f} s over the local "
+                     f"batch's; the whole run is within 15 % of the local one from {reach}")  # fmt: skip
+    return lines
 
 
 def video_batch(shared: Path, work: Path) -> list[str]:
