@@ -60,3 +60,23 @@ def test_ray_makes_the_same_files_as_the_local_batch(local_ray: None, tmp_path: 
             assert np.abs(_pixels(mine.output) - _pixels(theirs.output)).max() <= 1
     assert len((tmp_path / "ray.jsonl").read_text().splitlines()) == 5
     assert [r.status for r in run_on_ray(on_ray, actors=1)] == ["skipped"] * 5  # resumable like the local batch
+
+
+def test_a_batch_that_starts_ray_says_only_its_own_lines(tmp_path: Path) -> None:
+    """``painterly batch --ray`` in a fresh process: it starts a local Ray, makes the files, prints its summary
+    and no Ray Data progress or INFO lines, and exits (shutting that Ray down) with 0."""
+    import subprocess
+    import sys
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for seed in range(3):
+        make_photo(48, 32, seed=seed).save(photos / f"p{seed}.png")
+    run = subprocess.run([sys.executable, "-m", "painterly", "batch", str(photos), "-o", str(tmp_path / "out"),
+                          "--ray", "--actors", "1", "-m", "feedforward", "--model", "quartet", "--size", "32", "-q"],
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "3 done, 0 skipped" in run.stdout
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == [f"p{i}_quartet.png" for i in range(3)]
+    noise = [line for line in run.stderr.splitlines() if "Running Dataset" in line or " INFO " in line]
+    assert noise == [], noise
