@@ -80,3 +80,24 @@ def test_a_batch_that_starts_ray_says_only_its_own_lines(tmp_path: Path) -> None
     assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == [f"p{i}_quartet.png" for i in range(3)]
     noise = [line for line in run.stderr.splitlines() if "Running Dataset" in line or " INFO " in line]
     assert noise == [], noise
+
+
+@pytest.mark.slow
+def test_ray_on_real_camera_photos_at_full_size(local_ray: None, tmp_path: Path, shared_data: Path) -> None:
+    """Two 6–9 MP photos from ../shared/data/photos/highres at their own size (tiled) through Ray actors: the
+    files match the local batch's and carry the full resolution; nothing fails or is dropped."""
+    from painterly.ray_batch import run_on_ray
+
+    photos = sorted((shared_data / "photos" / "highres").glob("*.jpg"), key=lambda p: -p.stat().st_size)[:2]
+    if len(photos) < 2:
+        pytest.skip("need photos in photos/highres")
+    rows = [{"photo": str(photo)} for photo in photos]
+    settings = {"model": "udnie"}
+    local = plan_items(rows, output_dir=tmp_path / "local", method="feedforward", settings=settings)
+    on_ray = plan_items(rows, output_dir=tmp_path / "ray", method="feedforward", settings=settings)
+    assert [r.status for r in run_batch(local)] == ["done"] * 2
+    assert [r.status for r in run_on_ray(on_ray, actors=2)] == ["done"] * 2
+    for mine, theirs in zip(local, on_ray):
+        ours, ray_made = _pixels(mine.output), _pixels(theirs.output)
+        assert ours.shape == ray_made.shape and ours.shape[0] * ours.shape[1] > 5_000_000
+        assert np.abs(ours - ray_made).max() <= 1

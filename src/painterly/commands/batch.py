@@ -88,7 +88,8 @@ def run(options: argparse.Namespace) -> int:
 
     def on_item(outcome: ItemReport) -> None:
         counts[outcome.status] += 1
-        warned.extend([outcome] if outcome.warnings else [])
+        if outcome.warnings:
+            warned.append(outcome)
         if outcome.status == "failed":
             message = f"painterly: warning: {outcome.input}: {outcome.error}"
             (bar.write if bar is not None else print)(message, file=sys.stderr)
