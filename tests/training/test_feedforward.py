@@ -48,6 +48,7 @@ class TestTrainFeedforward:
                                  vgg19, callback=events.append)  # fmt: skip
         metadata = read_metadata(path)
         assert metadata["kind"] == "stylenet" and metadata["steps"] == 12 and len(metadata["styles"]) == 1
+        assert metadata["style_size"] == 64  # the stroke scale it learned, for the model card
         assert 0 < metadata["training_seconds"] <= events[-1].elapsed + 0.1  # summed from the loss log
         preview = Image.open(io.BytesIO(base64.b64decode(metadata["previews"][0].split(",", 1)[1])))
         assert preview.format == "JPEG" and max(preview.size) == PREVIEW_SIZE  # the sample photo, stylized
