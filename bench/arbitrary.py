@@ -43,7 +43,7 @@ PHOTO_COUNT, OPTIMIZE_PHOTOS, REFINE = 10, 3, 10
 # From wct's result: skip the ¼ scale, fewer steps. On 3 photos × these paintings (2026-11-27), against the default
 # preset's 6.1 s and gram_ratio 0.0576: adain (20, 10) 3.1 s / 0.0667, (20, 14) 3.7 / 0.0654, (30, 12) 4.0 / 0.0626,
 # adain at full size only (16) 3.1 / 0.0752; wct (20, 12) 3.5 / 0.0606, (30, 10) 3.7 / 0.0599, (40, 8) 4.0 / 0.0672,
-# (30, 12) 4.1 / 0.0579; later (gram_ratio only, timed by step counts) wct (30, 11) 0.0601, wct at full size only (17)
+# (30, 12) 4.1 / 0.0579; later (gram_ratio only, on a shared machine) wct (30, 11) 0.0601, wct at full size only (17)
 # 0.0659. The last steps at full size do the matching; a one-pass start saves the coarse ones.
 INIT_METHOD, INIT_SCHEDULE = "wct", {"scales": (0.5, 1.0), "steps": (30, 12)}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,9 +67,6 @@ def test_ray_makes_the_same_files_as_the_local_batch(local_ray: None, tmp_path: 
 def test_a_batch_that_starts_ray_says_only_its_own_lines(tmp_path: Path) -> None:
     """``painterly batch --ray`` in a fresh process: it starts a local Ray, makes the files, prints its summary
     and no Ray Data progress or INFO lines, and exits (shutting that Ray down) with 0."""
-    import subprocess
-    import sys
-
     photos = tmp_path / "photos"
     photos.mkdir()
     for seed in range(3):
