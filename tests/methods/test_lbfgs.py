@@ -1,4 +1,8 @@
-"""Our fixed-step L-BFGS takes torch.optim.LBFGS's iterates, one update per evaluation."""
+"""Our fixed-step L-BFGS takes torch.optim.LBFGS's iterates, one update per evaluation.
+
+To float32 rounding: ours forms the two-loop recursion from dot products (in float64) where torch
+updates a vector pair by pair, so the last digits differ; a wrong product or sign moves them by far more.
+"""
 
 from __future__ import annotations
 
@@ -48,9 +52,11 @@ def test_same_iterates_as_torch(steps: int, history: int, learning_rate: float) 
         our_evaluations.append(float(loss.detach()))
 
     minimize_lbfgs(evaluate, ours, steps, learning_rate=learning_rate, history_size=history)
-    assert our_evaluations == their_evaluations
     assert len(our_evaluations) == steps
-    torch.testing.assert_close(ours.detach(), theirs.detach(), rtol=0, atol=0)
+    scale = abs(their_evaluations[0])  # the objective passes near 0, so tolerances are of its start
+    ours_seen, theirs_seen = torch.tensor(our_evaluations), torch.tensor(their_evaluations)
+    torch.testing.assert_close(ours_seen, theirs_seen, rtol=0, atol=1e-6 * scale)
+    torch.testing.assert_close(ours.detach(), theirs.detach(), rtol=1e-4, atol=1e-5)
     if steps > 1:
         assert our_evaluations[-1] < our_evaluations[0]
 

@@ -230,7 +230,9 @@ def build_vgg19(
 
     if weights is None:
         return VGG19Encoder(None, CAFFE, pooling=pooling, last_layer=last_layer, device=device, dtype=dtype)
-    state, spec = load_vgg19_state_dict(weights)
+    end = _LAYER_INDEX.get(last_layer, len(VGG19_LAYERS) - 1)  # an unknown name is refused by VGG19Encoder
+    needed = [name for name in VGG19_LAYERS[: end + 1] if name.startswith("conv")]
+    state, spec = load_vgg19_state_dict(weights, layers=needed)
     return VGG19Encoder(
         state, spec.preprocessing, pooling=pooling, last_layer=last_layer, weights_name=spec.name,
         device=device, dtype=dtype,

@@ -14,7 +14,8 @@ and autocast converted every conv weight to bfloat16 again on every step
 - at a max-pool whose input only feeds the pool, the ReLU backward is applied on the pooled grid
   (the ReLU passed the argmax exactly where the pooled maximum is positive), on 4× fewer
   elements, and the pool backward is an unpool from its saved indices (3× faster than aten's
-  max-pool backward here);
+  max-pool backward here; called as the aten op, as ``F.max_unpool2d``'s Python checks cost more
+  than the unpool);
 - each style layer's gradient ``F·(G − T)`` is added into the running gradient inside its matmul;
 - only what the backward needs is kept: ReLU outputs that carry a mask or a loss, pooled outputs
   and pool indices.
@@ -220,7 +221,8 @@ class _Step(torch.autograd.Function):
                 if gradient is not None:
                     if not forward.output_needed(index - 1):  # the ReLU before only fed this pool
                         _relu_backward_(gradient, pooled)
-                    gradient = F.max_unpool2d(gradient, indices, (2, 2), (2, 2), output_size=size)
+                    # aten's op itself: F.max_unpool2d's checks import sympy (0.5 s, once) and cost ≈ 2 ms a call
+                    gradient = torch.ops.aten.max_unpool2d(gradient, indices, list(size))
                 del indices, pooled
         ctx.forward = ctx.matrices = ctx.content_coefficients = ctx.content_targets = None
         assert gradient is not None
