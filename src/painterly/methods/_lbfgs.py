@@ -1,7 +1,7 @@
 """L-BFGS with a fixed step and no line search, as Johnson's neural-style runs it for Gatys.
 
 The iterates are those of ``torch.optim.LBFGS(lr=…, history_size=…, max_iter=n, max_eval=n + 1,
-tolerance_grad=0, tolerance_change=0)`` to float32 rounding (a test holds them within 1e-5). It is
+tolerance_grad=0, tolerance_change=0)`` to float32 rounding (a test holds them to it). It is
 written out because creating any ``torch.optim`` optimizer imports ``torch._dynamo`` on first use,
 1.1 s of a 7 s stylization at 512 px; because the optimize method used to pass ``max_eval=n``, which
 spends the n-th encoder pass on a gradient that no update uses (here n passes make n updates); and
