@@ -9,9 +9,11 @@ bounds every size — and never test a method's field by its name.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
-import functools
 import inspect
+import io
+import textwrap
 import threading
 import tokenize
 import types
@@ -113,52 +115,23 @@ def _field_comments(settings_class: type) -> dict[str, str]:
 
 
 def _own_comments(settings_class: type) -> dict[str, str]:
-    """The comments of the fields a class itself defines, from its module's comments."""
-    return _module_comments(inspect.getsourcefile(settings_class) or "").get(settings_class.__qualname__, {})
-
-
-@functools.cache
-def _module_comments(path: str) -> dict[str, dict[str, str]]:
-    """Per class (by qualified name) of a module, each annotated field's first comment on its lines.
-
-    Read once per file with the tokenizer alone: ``inspect.getsource`` parses the whole module again
-    for every class it is asked for, and ``ast`` compiles it; both cost ≈ 0.15 s of every CLI start.
-    """
-    with tokenize.open(path) as handle:
-        tokens = list(tokenize.generate_tokens(handle.readline))
-    found: dict[str, dict[str, str]] = {}
-    scopes: list[tuple[str, int, bool]] = []  # open class and function bodies: (qualified name, depth, is a class)
-    header: tuple[str, bool] | None = None  # a class or def whose indented body may follow
-    depth, line_start, keyword, field = 0, True, "", ""
-    for index, token in enumerate(tokens):
-        if token.type == tokenize.INDENT:
-            depth += 1
-            if header is not None:
-                scopes.append((header[0], depth, header[1]))
-                header = None
-        elif token.type == tokenize.DEDENT:
-            depth -= 1
-            while scopes and depth < scopes[-1][1]:
-                scopes.pop()
-        elif token.type == tokenize.NAME and keyword and token.string != "def":  # ("async def": skip the def)
-            prefix = scopes[-1][0] + "." if scopes else ""
-            is_class = keyword == "class"
-            header = (prefix + token.string + ("" if is_class else ".<locals>"), is_class)
-            keyword = ""
-        elif token.type == tokenize.NAME and line_start:
-            header = None  # the last header was a one-line body
-            following = tokens[index + 1].string if index + 1 < len(tokens) else ""
-            if token.string in ("class", "def") or (token.string == "async" and following == "def"):
-                keyword = "class" if token.string == "class" else "def"
-            elif scopes and scopes[-1][2] and depth == scopes[-1][1] and following == ":":
-                field = token.string
-        elif token.type == tokenize.COMMENT and field:
-            found.setdefault(scopes[-1][0], {}).setdefault(field, token.string.lstrip("#").strip())
-        if token.type not in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
-            line_start = token.type == tokenize.NEWLINE
-            if line_start:
-                field = ""
-    return found
+    """The comments of the fields a class itself defines, read with the tokenizer."""
+    source = textwrap.dedent(inspect.getsource(settings_class))
+    definition = ast.parse(source).body[0]
+    assert isinstance(definition, ast.ClassDef)
+    spans = {  # the class's own statements only: a nested class's fields are its own
+        node.target.id: (node.lineno, node.end_lineno or node.lineno)
+        for node in definition.body
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+    }
+    comments: dict[str, str] = {}
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type != tokenize.COMMENT:
+            continue
+        for name, (first, last) in spans.items():
+            if first <= token.start[0] <= last and name not in comments:
+                comments[name] = token.string.lstrip("#").strip()
+    return comments
 
 
 _FIELDS: dict[type, tuple[SettingField, ...]] = {}

@@ -106,7 +106,7 @@ class _History:
             self.sy[:count, slot] = products[0, :, 1]
             self.sy[slot, :count] = products[1, :, 0]
             self.gradient_products[:count] = products[2]
-            self.hessian_scale = curvature / float(difference.dot(difference))
+            self.hessian_scale = curvature / float(self.yy[slot, slot])  # y·s / y·y of the newest pair
         elif count:
             self.gradient_products[:count] = torch.mv(self._block(), gradient).double().view(count, 2)
 
