@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 
-from painterly.padding import crop_to, pad_to_multiple
+from painterly.padding import crop_to, in_margin, pad_to_multiple
 
 
 class TestPadToMultiple:
@@ -28,3 +29,28 @@ class TestPadToMultiple:
         thin = torch.arange(4.0).view(1, 1, 1, 4)
         repeated = pad_to_multiple(thin, 1, minimum=3)  # height 1 → 3: reflection impossible, edge repeated
         assert repeated.shape[-2] == 3 and torch.equal(repeated[0, 0, 2], thin[0, 0, 0])
+
+
+class TestMargin:
+    def test_reflects_on_every_side_and_crops_back(self) -> None:
+        image = torch.rand(1, 3, 20, 30)
+        padded = pad_to_multiple(image, 4, margin=8)
+        assert padded.shape[-2:] == (36, 48)  # 20 + 16; 30 + 16 = 46, then 2 more for the multiple of 4
+        assert torch.equal(padded[..., 8:28, 8:38], image)
+        assert torch.equal(padded[..., 7, 8:38], image[..., 1, :])  # reflected above …
+        assert torch.equal(padded[..., 8:28, 7], image[..., :, 1])  # … and to the left
+        assert torch.equal(crop_to(padded, image, margin=8), image)
+
+    def test_network_border_falls_in_the_margin(self) -> None:
+        """A zero-padded convolution run inside a margin sees reflected pixels at the picture's edge, not zeros."""
+        torch.manual_seed(0)
+        conv = torch.nn.Conv2d(3, 3, 3, padding=1)
+        image = torch.rand(1, 3, 16, 24)
+        with torch.no_grad():
+            expected = F.conv2d(F.pad(image, (1, 1, 1, 1), mode="reflect"), conv.weight, conv.bias)
+            inside = in_margin(conv, image, 4)
+            plain = conv(image)
+        assert inside.shape == image.shape
+        torch.testing.assert_close(inside, expected)
+        assert (plain - expected)[..., 0, :].abs().max() > 0.01  # the edge row is what the margin changes
+        assert torch.equal(in_margin(conv, image, 0), conv(image))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import torch
 from ._atomic import atomic_path
 from .errors import OutputError, PainterlyError
 from .nets.transformer import StyleNet
+from .padding import in_margin
 from .weights import painterly_home
 
 __all__ = ["ONNX_TOLERANCE", "export_onnx", "onnx_session"]
@@ -27,8 +29,22 @@ __all__ = ["ONNX_TOLERANCE", "export_onnx", "onnx_session"]
 ONNX_TOLERANCE = 1e-4
 
 
-def export_onnx(net: StyleNet, path: str | os.PathLike[str], *, force: bool = False) -> Path:
+class _InMargin(torch.nn.Module):
+    """A network run inside a reflected margin and cropped back, as the model was trained (``margin`` metadata)."""
+
+    def __init__(self, net: StyleNet, margin: int) -> None:
+        super().__init__()
+        self.net, self.margin = net, margin
+
+    def forward(self, image: torch.Tensor, style_weights: torch.Tensor) -> torch.Tensor:
+        return in_margin(partial(self.net, style_weights=style_weights), image, self.margin)
+
+
+def export_onnx(net: StyleNet, path: str | os.PathLike[str], *, force: bool = False, margin: int = 0) -> Path:
     """Write ``net`` as ONNX (opset 17) with inputs ``image`` ``(B, 3, H, W)`` and ``style_weights`` ``(B, S)``.
+
+    With ``margin`` (a model trained inside one) the graph pads and crops it itself, so the file is used
+    like any other; painterly's own sessions leave it out, as the engine pads before every method.
 
     Raises:
         OutputError: the file exists (without ``force``) or cannot be written.
@@ -39,6 +55,7 @@ def export_onnx(net: StyleNet, path: str | os.PathLike[str], *, force: bool = Fa
     if not target.parent.is_dir():
         raise OutputError(f"output folder does not exist: {target.parent}", path=str(target))
     net = net.float().eval()
+    model: torch.nn.Module = _InMargin(net, margin) if margin else net
     example = (torch.rand(1, 3, 64, 64), torch.full((1, net.styles), 1.0 / net.styles))
     dynamic = {"image": {0: "batch", 2: "height", 3: "width"}, "style_weights": {0: "batch"},
                "output": {0: "batch", 2: "height", 3: "width"}}  # fmt: skip
@@ -46,7 +63,7 @@ def export_onnx(net: StyleNet, path: str | os.PathLike[str], *, force: bool = Fa
         with atomic_path(target) as temporary, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the exporter warns about its own deprecation and instance norm mode
             torch.onnx.export(
-                net, example, str(temporary), input_names=["image", "style_weights"], output_names=["output"],
+                model, example, str(temporary), input_names=["image", "style_weights"], output_names=["output"],
                 dynamic_axes=dynamic, opset_version=17, dynamo=False,
             )  # fmt: skip
     except OSError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,8 @@ from painterly.methods.feedforward import FeedForwardSettings, FeedForwardStyliz
 from painterly.model_files import save_model
 from painterly.models import list_models, resolve_model
 from painterly.nets.transformer import ConditionalInstanceNorm, StyleNet
-from painterly.onnx_export import ONNX_TOLERANCE
+from painterly.onnx_export import ONNX_TOLERANCE, export_onnx
+from painterly.padding import in_margin
 
 
 @pytest.fixture
@@ -89,6 +91,43 @@ class TestStylize:
         assert difference < ONNX_TOLERANCE
         assert np.abs(np.asarray(torch_result.stylize(photo, []), np.int16)
                       - np.asarray(onnx_result.stylize(photo, []), np.int16)).max() <= 1  # fmt: skip
+
+
+class TestMargin:
+    """A model trained inside a reflected margin (``margin`` in its metadata) runs inside one, in every engine."""
+
+    @pytest.fixture
+    def margined(self, home: Path) -> tuple[Path, StyleNet]:
+        torch.manual_seed(5)
+        net = StyleNet(1, width=8, blocks=1)
+        metadata = {"kind": "stylenet", "width": 8, "blocks": 1, "styles": [{"name": "a"}], "margin": 8}
+        return save_model(home / "models" / "margined.safetensors", net, metadata), net.eval()
+
+    def test_result_is_the_network_inside_the_margin(self, margined: tuple[Path, StyleNet]) -> None:
+        _, net = margined
+        photo = torch.rand(1, 3, 40, 56)
+        stylizer = _stylizer(model="margined", precision="float32")
+        assert stylizer.margin == 8
+        with torch.no_grad():
+            expected = in_margin(partial(net, style_weights=torch.ones(1, 1)), photo, 8).clamp(0, 1)
+            plain = net(photo, torch.ones(1, 1)).clamp(0, 1)
+        result = stylizer(photo, output="tensor")
+        assert result.shape == photo.shape
+        torch.testing.assert_close(result, expected, atol=2e-5, rtol=0)
+        assert (plain - expected)[..., :, -1].abs().mean() > 1e-3  # the margin changed the border column
+
+    def test_exported_onnx_pads_itself(self, margined: tuple[Path, StyleNet], tmp_path: Path) -> None:
+        onnxruntime = pytest.importorskip("onnxruntime")
+        _, net = margined
+        path = export_onnx(net, tmp_path / "m.onnx", margin=8)
+        photo = torch.rand(1, 3, 40, 56)
+        (output,) = onnxruntime.InferenceSession(str(path)).run(
+            None, {"image": photo.numpy(), "style_weights": np.ones((1, 1), np.float32)}
+        )
+        with torch.no_grad():
+            expected = in_margin(partial(net, style_weights=torch.ones(1, 1)), photo, 8)
+        assert output.shape == (1, 3, 40, 56)
+        assert np.abs(output - expected.numpy()).max() < ONNX_TOLERANCE
 
 
 class TestModels:

@@ -96,6 +96,14 @@ class TestTrainFeedforward:
         with pytest.raises(WeightsError, match="unknown model 'nope'"):
             train_feedforward(_config(data, tmp_path / "other", init_from="nope"), vgg19)
 
+    def test_margin_is_saved_and_used_at_inference(self, tmp_path, data, vgg19) -> None:  # type: ignore[no-untyped-def]
+        from painterly.methods.feedforward import FeedForwardSettings, FeedForwardStylizer
+
+        path = train_feedforward(_config(data, tmp_path / "run", steps=2, margin=8), vgg19)
+        assert read_metadata(path)["margin"] == 8
+        stylizer = FeedForwardStylizer(FeedForwardSettings(model=str(path)))
+        assert stylizer.margin == 8 and stylizer(torch.rand(1, 3, 36, 44), output="tensor").shape == (1, 3, 36, 44)
+
     def test_resume_continues(self, tmp_path, data, vgg19) -> None:  # type: ignore[no-untyped-def]
         run = tmp_path / "run"
         train_feedforward(_config(data, run, steps=2), vgg19)
@@ -132,6 +140,8 @@ class TestTrainFeedforward:
             _config(data, tmp_path, styles=())
         with pytest.raises(ArgumentError, match="multiple of 4"):
             _config(data, tmp_path, crop=30)
+        with pytest.raises(ArgumentError, match="margin must be a multiple of 4"):
+            _config(data, tmp_path, margin=6)
         with pytest.raises(ArgumentError, match="none or wgan-gp"):
             _config(data, tmp_path, adversarial="lsgan")
 

@@ -24,6 +24,6 @@ def run(options: argparse.Namespace) -> int:
 
     if Path(options.output).suffix.lower() != ".onnx":
         raise ArgumentError(f"--output should end in .onnx, got {options.output!r}")
-    net, _ = load_stylenet(options.model)
-    print(export_onnx(net, options.output, force=options.force))
+    net, metadata = load_stylenet(options.model)
+    print(export_onnx(net, options.output, force=options.force, margin=int(metadata.get("margin", 0))))
     return 0

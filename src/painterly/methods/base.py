@@ -171,6 +171,7 @@ class Stylizer(abc.ABC):
     bytes_per_pixel: ClassVar[float] = 1000.0  # peak memory per result pixel, for the up-front memory check
     pad_multiple: ClassVar[int] = 1  # the core needs sides divisible by this …
     pad_minimum: ClassVar[int] = 0  # … and at least this long
+    margin: int = 0  # reflected pixels added on every side before the core and cropped after (a model's own)
     supports_masks: ClassVar[bool] = False  # per-pixel style maps
     maps_strength: ClassVar[bool] = False  # the core turns ``strength`` into its own knob (else: a pixel blend)
     batched: ClassVar[bool] = True  # the core takes several photos in one call (else: one at a time)
@@ -413,11 +414,13 @@ class Stylizer(abc.ABC):
         content = color.grey(photos) if mode == "luminance" and self.needs_style_images else photos
         style_images = [self._colour_style(style, content, mode) for style in styles.images]
         size = tuple(content.shape[-2:])
-        padded = pad_to_multiple(content, self.pad_multiple, minimum=self.pad_minimum)
-        extra: dict[str, Any] = {"init": _padded_like(init, size, padded, self.pad_multiple, self.pad_minimum),
-                 "masks": _padded_like(masks, size, padded, self.pad_multiple, self.pad_minimum)}  # fmt: skip
+        padded = self._pad(content)
+        extra: dict[str, Any] = {
+            "init": self._padded_like(init, padded, size),
+            "masks": self._padded_like(masks, padded, size),
+        }
         if temporal is not None:
-            previous, confidence = (_padded_like(part, size, padded, self.pad_multiple, self.pad_minimum)
+            previous, confidence = (self._padded_like(part, padded, size)
                                     for part in (temporal.previous, temporal.confidence))  # fmt: skip
             assert previous is not None and confidence is not None
             extra["temporal"] = TemporalGuide(previous, confidence)
@@ -427,7 +430,7 @@ class Stylizer(abc.ABC):
             output = self._run(padded, style_images, weights, progress=progress, **extra)
         else:
             output = self._run_tiled(padded, style_images, weights, extra["masks"], progress, side)
-        output = self._finish(crop_to(output, content), style_images, weights, masks)
+        output = self._finish(crop_to(output, content, margin=self.margin), style_images, weights, masks)
         if mode == "luminance":
             output = color.restore_chroma(output, photos)
         elif mode == "histogram" and not self.needs_style_images:
@@ -436,6 +439,19 @@ class Stylizer(abc.ABC):
         if strength < 1 and not self.maps_strength:
             output = strength * output + (1 - strength) * photos
         return output
+
+    def _pad(self, image: torch.Tensor) -> torch.Tensor:
+        return pad_to_multiple(image, self.pad_multiple, minimum=self.pad_minimum, margin=self.margin)
+
+    def _padded_like(self, tensor: torch.Tensor | None, padded: torch.Tensor, size: tuple[int, ...]
+                     ) -> torch.Tensor | None:  # fmt: skip
+        """An init image or mask brought to the content's ``size``, then padded like it."""
+        if tensor is None:
+            return None
+        tensor = tensor.to(padded.device, torch.float32)
+        if tuple(tensor.shape[-2:]) != size:
+            tensor = F.interpolate(tensor, size=size, mode="bilinear", align_corners=False)
+        return self._pad(tensor)
 
     def _run_tiled(self, content: torch.Tensor, styles: list[StyleImage], weights: list[float],
                    masks: torch.Tensor | None, progress: Progress, side: int) -> torch.Tensor:  # fmt: skip
@@ -508,17 +524,6 @@ def _part(tensor: torch.Tensor | None, group: slice) -> torch.Tensor | None:
     if tensor is None:
         return None
     return tensor if tensor.shape[0] == 1 else tensor[group]
-
-
-def _padded_like(tensor: torch.Tensor | None, size: tuple[int, ...], padded: torch.Tensor, multiple: int,
-                 minimum: int) -> torch.Tensor | None:  # fmt: skip
-    """An init image or mask brought to the content's size, then padded like it."""
-    if tensor is None:
-        return None
-    tensor = tensor.to(padded.device, torch.float32)
-    if tuple(tensor.shape[-2:]) != size:
-        tensor = torch.nn.functional.interpolate(tensor, size=size, mode="bilinear", align_corners=False)
-    return pad_to_multiple(tensor, multiple, minimum=minimum)
 
 
 StylizerType = TypeVar("StylizerType", bound=type[Stylizer])

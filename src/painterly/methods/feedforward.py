@@ -139,6 +139,7 @@ class FeedForwardStylizer(Stylizer):
     def __init__(self, settings: FeedForwardSettings | None = None, *, device: torch.device | str = "cpu") -> None:
         super().__init__(settings, device=device)
         self.net, self.metadata = load_stylenet(self.settings.model)
+        self.margin = int(self.metadata.get("margin", 0))  # a model trained inside a margin runs inside one
         self.net.to(self.device)
         self.dtype = resolve_precision(self.settings.precision, self.device)
         self._onnx = None

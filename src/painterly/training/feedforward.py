@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,6 +30,7 @@ from ..model_files import load_into, read_metadata, save_model
 from ..models import resolve_model
 from ..nets.critic import PatchCritic, gradient_penalty
 from ..nets.transformer import ConditionalInstanceNorm, StyleNet
+from ..padding import in_margin
 from ..precision import Precision, encoder_autocast, resolve_precision
 from .checkpoint import compact_optimizer_state, expand_optimizer_state, write_config
 from .data import ImageBank, list_images, load_bank, provenance
@@ -57,6 +59,9 @@ class FeedForwardTrainingConfig:
     batch_size: int = 4  # photos per step: the global batch, split over the processes of a torchrun job
     crop: int = 256  # square crop size in pixels
     photo_short_side: int = 288  # photos are resized to this short side before cropping
+    # A network learns to use its border: Arlésiennes' model painted the painting's red fence down every picture's
+    # edge. Inside a margin the border is cropped off before the loss, and the model runs inside one (metadata).
+    margin: int = 0  # reflected pixels around each crop, outside the loss; the model then pads and crops the same
     # The stroke scale the network learns, for results looked at around 512 px (384 scored 0.136 and 0.266 on The
     # Scream and Udnie, 512 0.093 and 0.192; docs/feedforward-training.md).
     style_size: int = 512  # long side of each style image when its Grams are taken: the size results will be seen at
@@ -89,6 +94,9 @@ class FeedForwardTrainingConfig:
                 raise ArgumentError(f"{name} must be ≥ 1, got {getattr(self, name)}", name=name)
         if self.crop % 4 or not 32 <= self.crop <= self.photo_short_side:
             raise ArgumentError(f"crop must be a multiple of 4 within 32..{self.photo_short_side}", name="crop")
+        if self.margin % 4 or not 0 <= self.margin < self.crop:
+            raise ArgumentError(f"margin must be a multiple of 4 within 0..{self.crop - 4}, got {self.margin}",
+                                name="margin")  # fmt: skip
         if self.stability_weight < 0:
             raise ArgumentError(f"stability_weight must be ≥ 0, got {self.stability_weight}", name="stability_weight")
         if self.adversarial not in ("none", "wgan-gp"):
@@ -169,13 +177,13 @@ class _FeedForwardTrainer:
             parts.update(self._critic_step(batch, weights))
         self.optimizer.zero_grad(set_to_none=True)
         with encoder_autocast(self.device, self.dtype):
-            output = self.model(batch.contiguous(memory_format=torch.channels_last), weights).float()
+            output = self._forward(self.model, batch, weights).float()
         total, perceptual = self.losses[index](output, content=batch)
         parts.update(perceptual)
         if c.stability_weight:
             with encoder_autocast(self.device, self.dtype):
                 stability = stability_loss(
-                    lambda photos: self.model(photos.contiguous(memory_format=torch.channels_last), weights),
+                    lambda photos: self._forward(self.model, photos, weights),
                     batch, output, self.generator, global_batch=c.batch_size, rows=rows)  # fmt: skip
             total = total + c.stability_weight * stability
             parts["stability"] = float(stability.detach())
@@ -188,10 +196,14 @@ class _FeedForwardTrainer:
         self.step += 1
         return self.ranks.mean({**parts, "total": float(total.detach())}) | {"style_index": float(index)}
 
+    def _forward(self, net: torch.nn.Module, photos: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        return in_margin(lambda padded: net(padded.contiguous(memory_format=torch.channels_last), weights), photos,
+                         self.config.margin)  # fmt: skip
+
     def _critic_step(self, batch: torch.Tensor, weights: torch.Tensor) -> dict[str, float]:
         assert self.critic is not None and self.critic_optimizer is not None and self.critic_bank is not None
         with torch.no_grad(), encoder_autocast(self.device, self.dtype):
-            fake = self.net(batch, weights).float()
+            fake = self._forward(self.net, batch, weights).float()
         crops = self.critic_bank.random_crops(self.config.batch_size, self.config.crop, self.generator)
         real = crops[self.ranks.rows(self.config.batch_size)].to(self.device)
         self.critic_optimizer.zero_grad(set_to_none=True)
@@ -229,7 +241,8 @@ class _FeedForwardTrainer:
                 sheet.paste(tensor_to_image(style).resize((cell, cell)), (column * cell, 0))
                 weights = torch.nn.functional.one_hot(torch.tensor([column - 1]), styles).float().to(self.device)
                 for row, photo in enumerate(self.preview_photos, 1):
-                    result = self.net(_crop4(photo.to(self.device)), weights).float()
+                    result = in_margin(partial(self.net, style_weights=weights), _crop4(photo.to(self.device)),
+                                       self.config.margin).float()  # fmt: skip
                     sheet.paste(tensor_to_image(result).resize((cell, cell)), (column * cell, row * cell))
         for row, photo in enumerate(self.preview_photos, 1):
             sheet.paste(tensor_to_image(photo).resize((cell, cell)), (0, row * cell))
@@ -242,15 +255,15 @@ class _FeedForwardTrainer:
             "kind": MODEL_KIND, "width": self.net.width, "blocks": self.net.blocks,
             "styles": [{"name": Path(p).stem, **provenance(p)} for p in c.styles], "steps": self.step,
             "photos": c.photos, "adversarial": c.adversarial, "init_from": c.init_from,
-            "stability_weight": c.stability_weight, "style_size": c.style_size,
+            "stability_weight": c.stability_weight, "style_size": c.style_size, "margin": c.margin,
             "weights": {"content": c.content_weight, "style": c.style_weight, "tv": c.tv_weight},
             "training_seconds": round(sum(row["seconds"] for row in self.log.read()), 1) if self.log else None,
-            "previews": sample_previews(self.net, self.dtype),
+            "previews": sample_previews(self.net, self.dtype, margin=c.margin),
         }  # fmt: skip
         return save_model(self.folder / "model.safetensors", self.net, metadata)
 
 
-def sample_previews(net: StyleNet, dtype: torch.dtype, size: int = PREVIEW_SIZE) -> list[str]:
+def sample_previews(net: StyleNet, dtype: torch.dtype, size: int = PREVIEW_SIZE, *, margin: int = 0) -> list[str]:
     """What the model makes of painterly's own sample photo, per style, as small JPEG data URIs.
 
     They travel inside the model file, so a model card or the web gallery can show a model
@@ -270,7 +283,8 @@ def sample_previews(net: StyleNet, dtype: torch.dtype, size: int = PREVIEW_SIZE)
         for index in range(net.styles):
             weights = torch.nn.functional.one_hot(torch.tensor([index]), net.styles).float().to(device)
             buffer = io.BytesIO()
-            tensor_to_image(net(photo, weights).float()).save(buffer, format="JPEG", quality=85)
+            result = in_margin(partial(net, style_weights=weights), photo, margin).float()
+            tensor_to_image(result).save(buffer, format="JPEG", quality=85)
             previews.append("data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"))
     net.train(was_training)
     return previews
