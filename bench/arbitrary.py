@@ -40,12 +40,12 @@ STYLES = CLASSIC + tuple(
     )
 )
 PHOTO_COUNT, OPTIMIZE_PHOTOS, REFINE = 10, 3, 10
-# From wct's result: skip the ¼ scale, fewer steps. On 3 photos × these paintings (2026-11-27), against the default
-# preset's 6.1 s and gram_ratio 0.0576: adain (20, 10) 3.1 s / 0.0667, (20, 14) 3.7 / 0.0654, (30, 12) 4.0 / 0.0626,
-# adain at full size only (16) 3.1 / 0.0752; wct (20, 12) 3.5 / 0.0606, (30, 10) 3.7 / 0.0599, (40, 8) 4.0 / 0.0672,
-# (30, 12) 4.1 / 0.0579; later (gram_ratio only, on a shared machine) wct (30, 11) 0.0601, wct at full size only (17)
-# 0.0659. The last steps at full size do the matching; a one-pass start saves the coarse ones.
-INIT_METHOD, INIT_SCHEDULE = "wct", {"scales": (0.5, 1.0), "steps": (30, 12)}
+# From wct's result: skip the ¼ scale, fewer steps. On 3 photos × these paintings (2026-11-27, Sapphire Rapids), against
+# the default preset's 6.1 s and gram_ratio 0.0576, with the start's detail lost at each upsampling: adain (20, 10)
+# 3.1 s / 0.0667, (30, 12) 4.0 / 0.0626; wct (20, 12) 3.5 / 0.0606, (30, 10) 3.7 / 0.0599, (30, 12) 4.1 / 0.0579, wct at
+# full size only (17) 0.0659. With the one-pass start made at full size and its finer detail carried to the last scale
+# (optimize._Run._carried; Zen 4, default 9.5 s / 0.0573): wct (20, 10) 5.4 s / 0.0565, (16, 12) 5.7 / 0.0559.
+INIT_METHOD, INIT_SCHEDULE = "wct", {"scales": (0.5, 1.0), "steps": (20, 10)}
 
 
 def methods() -> dict[str, Callable[[Image.Image, Image.Image], Image.Image]]:
@@ -86,26 +86,27 @@ def quality(run: dict[str, Callable[..., Image.Image]], photos: list[Image.Image
 
 
 def optimize_rows(photos: list[Image.Image], styles: list[Image.Image]) -> tuple[list[list[str]], list[float]]:
-    """The default preset from the photo vs a shorter schedule from adain's result: time and final scores."""
+    """The default preset from the photo vs a shorter schedule from a one-pass result: time and final scores."""
     encoder = get_encoder()
-    started_from = f"optimize --init {INIT_METHOD} --scales 0.5,1 --steps 30,12"
+    scales, steps = (",".join(f"{v:g}" for v in INIT_SCHEDULE[key]) for key in ("scales", "steps"))
+    started_from = f"optimize --init {INIT_METHOD} --scales {scales} --steps {steps}"
     runs = {
         "optimize (default preset)": painterly.load("optimize"),
         started_from: painterly.load("optimize", init=INIT_METHOD, **INIT_SCHEDULE),
     }
-    rows, contents = [], []
+    rows, reference = [], []
     for name, stylizer in runs.items():
-        seconds, grams = [], []
+        seconds, grams, contents = [], [], []
         for photo in photos:
             for style in styles:
                 started = time.perf_counter()
                 result = stylizer(photo, [style])
                 seconds.append(time.perf_counter() - started)
                 grams.append(gram_ratio(encoder, result, photo, style))
-                if name.startswith("optimize (default"):
-                    contents.append(content_ratio(encoder, result, photo))
-        rows.append([name, f"{statistics.mean(seconds):.1f}", f"{statistics.mean(grams):.3f}"])
-    return rows, contents
+                contents.append(content_ratio(encoder, result, photo))
+        reference = reference or contents
+        rows.append([name, f"{statistics.mean(seconds):.1f}", f"{statistics.mean(grams):.4f}", _summary(contents)])
+    return rows, reference
 
 
 def contact_sheet(photos: list[Image.Image], styles: list[Image.Image], grid: list[list[Image.Image]]) -> Image.Image:
@@ -162,7 +163,7 @@ def report(
             f"{_summary(contents)} (content_ratio): the reference range for 'content kept'.",
             "Targets: one pass gram_ratio ≤ 0.25 and RGB distance ≤ 0.08; refined gram_ratio ≤ 0.15.",
             f"## optimize from a one-pass start ({OPTIMIZE_PHOTOS} photos × {len(STYLES)} paintings, 512 px)",
-            markdown_table(["run", "seconds per image", "gram_ratio ↓"], optimize),
+            markdown_table(["run", "seconds per image", "gram_ratio ↓", "content_ratio"], optimize),
             "Target: the default preset's final gram_ratio in ≤ 60 % of its time.",
             "Contact sheets (paintings across, photos down): `arbitrary.jpg` (adain), `arbitrary_wct.jpg`, "
             f"`arbitrary_refined.jpg` (adain + refine {REFINE}).",
