@@ -68,5 +68,5 @@ def in_margin(network: Callable[[torch.Tensor], torch.Tensor], image: torch.Tens
     """
     if not margin:
         return network(image)
-    output = network(F.pad(image, (margin, margin, margin, margin), mode="reflect"))
+    output = network(_pad(image, (margin, margin, margin, margin)))
     return output[..., margin:-margin, margin:-margin]
