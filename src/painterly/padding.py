@@ -66,7 +66,4 @@ def in_margin(network: Callable[[torch.Tensor], torch.Tensor], image: torch.Tens
 
     How a model trained inside a margin is trained and, standalone (an ONNX file), run.
     """
-    if not margin:
-        return network(image)
-    output = network(_pad(image, (margin, margin, margin, margin)))
-    return output[..., margin:-margin, margin:-margin]
+    return crop_to(network(pad_to_multiple(image, 1, margin=margin)), image, margin=margin)
