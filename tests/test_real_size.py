@@ -145,3 +145,35 @@ def test_batch_of_a_real_photo_and_a_real_clip(tmp_path: Path, shared_data: Path
     assert main(argv) == 0
     lines = (tmp_path / "out" / "report.jsonl").read_text().splitlines()
     assert [line.count('"skipped"') for line in lines[2:]] == [1, 1]
+
+
+@pytest.mark.slow
+def test_margin_model_on_a_real_photo_whole_and_in_tiles(shared_data: Path) -> None:
+    """arlesiennes runs inside its 32 px margin: at 1632×1224 the result keeps the photo's size, its tiles
+    (the margin taken around the whole photo, not each tile) match the whole pass, and the right edge is
+    no brighter red than the strip beside it (the band its predecessor painted there)."""
+    with Image.open(_largest(shared_data)[0]) as original:
+        photo = original.convert("RGB").resize((1632, 1224))
+    stylizer = painterly.load("feedforward", model="arlesiennes")
+    assert stylizer.margin == 32
+    whole = stylizer(photo, [], output="tensor", tile=-1)
+    tiled = stylizer(photo, [], output="tensor", tile=560)
+    assert whole.shape[-2:] == (1224, 1632)
+    assert float((whole - tiled).abs().mean()) < 0.005
+    redness = whole[..., 0, :, :] - whole[..., 1:, :, :].mean(dim=-3)
+    assert float(redness[..., -12:].mean()) < float(redness[..., -60:-12].mean()) + 0.1
+
+
+@pytest.mark.slow
+def test_optimize_from_a_one_pass_start_on_a_real_photo(shared_data: Path) -> None:
+    """optimize --init wct on a camera photo at 1024 px: the full-size one-pass start and its carried detail
+    give a result of the right size that is closer to the painting's style than the photo."""
+    from painterly.encoders import get_encoder
+    from painterly.metrics import gram_ratio
+
+    with Image.open(_largest(shared_data)[0]) as original:
+        photo = original.convert("RGB")
+    painting = Image.open(shared_data / "classic" / "starry_night.jpg").convert("RGB")
+    result = painterly.load("optimize", init="wct", size=1024, scales=(0.5, 1.0), steps=(3, 2))(photo, [painting])
+    assert max(result.size) == 1024
+    assert gram_ratio(get_encoder(), result, photo, painting) < 0.5
