@@ -279,6 +279,13 @@ class TestTrainedModels:
         listing = capsys.readouterr().out
         assert "tiny" in listing and "The Starry Night (Vincent van Gogh, 1889)" in listing
 
+    def test_export_says_when_painterly_recolours_after_the_network(self, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+        pytest.importorskip("onnxruntime")
+        assert main(["export", "arlesiennes", "-o", str(tmp_path / "a.onnx")]) == 0  # bundled: style_colors on
+        assert "the ONNX graph is the network alone" in capsys.readouterr().err
+        assert main(["export", "udnie", "-o", str(tmp_path / "u.onnx")]) == 0
+        assert "note:" not in capsys.readouterr().err
+
     def test_optimize_needs_a_style(self, tmp_path, inputs, capsys) -> None:  # type: ignore[no-untyped-def]
         assert main(["stylize", str(inputs[0]), "-o", str(tmp_path / "o.png")]) == EXIT_USAGE
         assert "needs at least one --style" in _error_line(capsys)

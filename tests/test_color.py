@@ -56,3 +56,14 @@ class TestMatchColor:
         torch.testing.assert_close(mean, target_mean, atol=1e-3, rtol=0)
         torch.testing.assert_close(cov, target_cov, atol=1e-3, rtol=0)
         assert matched.shape == style.shape
+
+
+def test_pooled_palettes_are_those_of_the_pixels_together() -> None:
+    from painterly.color import color_statistics, pool_statistics
+
+    first, second = torch.rand(1, 3, 8, 8) * 0.5, torch.rand(1, 3, 8, 8) * 0.3 + 0.6
+    palettes = [color_statistics([image], [1.0]) for image in (first, second)]
+    mean, covariance = pool_statistics(palettes, [0.5, 0.5])
+    pixels = torch.cat([first, second], dim=3).reshape(3, -1)
+    torch.testing.assert_close(mean, pixels.mean(dim=1, keepdim=True))
+    torch.testing.assert_close(covariance, torch.cov(pixels, correction=0), atol=3e-5, rtol=0)

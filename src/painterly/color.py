@@ -23,6 +23,7 @@ __all__ = [
     "luminance_style",
     "match_color",
     "match_color_statistics",
+    "pool_statistics",
     "restore_chroma",
     "rgb_to_yiq",
     "yiq_to_rgb",
@@ -73,13 +74,26 @@ def color_statistics(images: Sequence[torch.Tensor], weights: Sequence[float]) -
     The mixture's statistics are those of all their pixels pooled with the weights, so two paintings
     mixed 0.7/0.3 give the palette a viewer would see in a 70/30 collage of them.
     """
-    mean = torch.zeros(3, 1, dtype=images[0].dtype, device=images[0].device)
-    second = torch.zeros(3, 3, dtype=images[0].dtype, device=images[0].device)
-    for image, weight in zip(images, weights):
+    palettes = []
+    for image in images:
         pixels = image.reshape(image.shape[0], 3, -1).transpose(0, 1).reshape(3, -1)
-        image_mean = pixels.mean(dim=1, keepdim=True)
-        mean += weight * image_mean
-        second += weight * (pixels @ pixels.T / pixels.shape[1])
+        mean = pixels.mean(dim=1, keepdim=True)
+        palettes.append((mean, pixels @ pixels.T / pixels.shape[1] - mean @ mean.T))
+    return pool_statistics(palettes, weights)
+
+
+def pool_statistics(palettes: Sequence[tuple[torch.Tensor, torch.Tensor]], weights: Sequence[float]
+                    ) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    """The RGB mean and covariance of several palettes' pixels pooled with ``weights`` (summing to 1).
+
+    Lets a trained model mix the palettes it stored for its styles the way ``color_statistics`` mixes images.
+    """
+    first = palettes[0][0]
+    mean = torch.zeros(3, 1, dtype=first.dtype, device=first.device)
+    second = torch.zeros(3, 3, dtype=first.dtype, device=first.device)
+    for (own_mean, own_covariance), weight in zip(palettes, weights):
+        mean += weight * own_mean
+        second += weight * (own_covariance + own_mean @ own_mean.T)
     covariance = second - mean @ mean.T + 1e-5 * torch.eye(3, dtype=mean.dtype, device=mean.device)
     return mean, covariance
 

@@ -130,6 +130,89 @@ class TestMargin:
         assert np.abs(output - expected.numpy()).max() < ONNX_TOLERANCE
 
 
+class TestStyleColors:
+    """A model that stores its paintings' palettes can pull results to them (on where its metadata says so)."""
+
+    # Within [0, 1] a few deviations out, so the recolouring's clamp hardly touches the result.
+    MEANS = (torch.tensor([0.6, 0.4, 0.35]), torch.tensor([0.4, 0.45, 0.6]))
+    SPREADS = (torch.tensor([0.08, 0.05, 0.04]), torch.tensor([0.04, 0.06, 0.08]))
+
+    @pytest.fixture
+    def coloured(self, home: Path) -> Path:
+        from painterly.training.feedforward import palette_record
+
+        torch.manual_seed(7)
+        net = StyleNet(2, width=8, blocks=1)
+        paintings = [mean.view(1, 3, 1, 1) + spread.view(1, 3, 1, 1) * torch.randn(1, 3, 16, 16)
+                     for mean, spread in zip(self.MEANS, self.SPREADS)]  # fmt: skip
+        metadata = {"kind": "stylenet", "width": 8, "blocks": 1, "styles": [{"name": "red"}, {"name": "blue"}],
+                    "palettes": [palette_record(painting) for painting in paintings]}  # fmt: skip
+        return save_model(home / "models" / "coloured.safetensors", net, metadata)
+
+    @staticmethod
+    def _palette(image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        from painterly.color import color_statistics
+
+        return color_statistics([image], [1.0])
+
+    @staticmethod
+    def _recorded(path: Path, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        from painterly.model_files import read_metadata
+
+        record = read_metadata(path)["palettes"][index]
+        return torch.tensor(record["mean"]).view(3, 1), torch.tensor(record["covariance"])
+
+    def test_off_by_default_on_when_asked(self, coloured: Path) -> None:
+        photo = torch.rand(1, 3, 48, 64)
+        plain, pulled = _stylizer(model="coloured")(photo, output="tensor"), \
+            _stylizer(model="coloured", style_colors=True)(photo, output="tensor")  # fmt: skip
+        mean, covariance = self._palette(pulled)
+        torch.testing.assert_close(mean, self._recorded(coloured, 0)[0], atol=1e-3, rtol=0)
+        torch.testing.assert_close(covariance, self._recorded(coloured, 0)[1], atol=2e-4, rtol=0)
+        assert (self._palette(plain)[0] - mean).abs().max() > 0.05  # the network alone paints elsewhere
+
+    def test_blend_pools_the_palettes(self, coloured: Path) -> None:
+        result = _stylizer(model="coloured", blend="0:0.5,1:0.5", style_colors=True)(torch.rand(1, 3, 48, 64),
+                                                                                        output="tensor")  # fmt: skip
+        expected = (self._recorded(coloured, 0)[0] + self._recorded(coloured, 1)[0]) / 2
+        torch.testing.assert_close(self._palette(result)[0], expected, atol=1e-3, rtol=0)
+
+    def test_model_default_and_override(self, coloured: Path, home: Path) -> None:
+        from painterly.model_files import read_metadata
+
+        net = StyleNet(2, width=8, blocks=1)
+        metadata = read_metadata(coloured) | {"style_colors": True}
+        save_model(home / "models" / "coloured_on.safetensors", net, metadata)
+        assert _stylizer(model="coloured_on").style_colors == [True, True]
+        assert _stylizer(model="coloured_on", style_colors=False).style_colors == [False, False]
+        assert _stylizer(model="coloured").style_colors == [False, False]
+
+    def test_per_style_choice_pulls_by_the_blend_share(self, coloured: Path, home: Path) -> None:
+        from painterly.model_files import read_metadata
+
+        metadata = read_metadata(coloured) | {"style_colors": [True, False]}
+        save_model(home / "models" / "half.safetensors", StyleNet(2, width=8, blocks=1), metadata)
+        photo = torch.rand(1, 3, 48, 64)
+        net_only = _stylizer(model="half", blend="0:0.5,1:0.5", style_colors=False)(photo, output="tensor")
+        pulled = _stylizer(model="half", blend="0:0.5,1:0.5", style_colors=True)(photo, output="tensor")
+        half = _stylizer(model="half", blend="0:0.5,1:0.5")(photo, output="tensor")
+        torch.testing.assert_close(half, (net_only + pulled) / 2, atol=1e-5, rtol=0)  # half the blend is pulled
+        torch.testing.assert_close(
+            _stylizer(model="half", blend="1")(photo, output="tensor"),
+            _stylizer(model="half", blend="1", style_colors=False)(photo, output="tensor"),
+        )
+
+    def test_kept_photo_colours_win(self, coloured: Path) -> None:
+        photo = torch.rand(1, 3, 48, 64)
+        kept = _stylizer(model="coloured", style_colors=True, preserve_color="luminance")(photo, output="tensor")
+        both = _stylizer(model="coloured", preserve_color="luminance")(photo, output="tensor")
+        torch.testing.assert_close(kept, both)
+
+    def test_a_model_without_palettes_says_so(self, model_path: Path) -> None:
+        with pytest.raises(ArgumentError, match="records no palettes"):
+            _stylizer(model="tiny", style_colors=True)
+
+
 class TestModels:
     def test_lookup(self, model_path: Path) -> None:
         names = [(m.name, m.origin, m.styles) for m in list_models("stylenet")]

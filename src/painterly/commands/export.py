@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..errors import ArgumentError
@@ -26,4 +27,12 @@ def run(options: argparse.Namespace) -> int:
         raise ArgumentError(f"--output should end in .onnx, got {options.output!r}")
     net, metadata = load_stylenet(options.model)
     print(export_onnx(net, options.output, force=options.force, margin=int(metadata.get("margin", 0))))
+    recorded = metadata.get("style_colors", False)  # one choice, or one per style
+    if any(recorded) if isinstance(recorded, list) else recorded:
+        print(
+            f"note: painterly recolours {options.model}'s results to its painting's RGB mean and covariance after "
+            "the network (style_colors); the ONNX graph is the network alone (the palettes are in the model's "
+            "metadata)",
+            file=sys.stderr,
+        )
     return 0

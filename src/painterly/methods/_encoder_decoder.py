@@ -64,7 +64,7 @@ class EncoderDecoderSettings(CommonSettings):
     size: int | None = role(None, "size")  # long side of the result; None: the photo's own size
     style_size: int = role(512, "size")  # long side at which each style image is analysed
     mask: str | None = role(None, "path")  # image choosing styles by brightness: black → first … white → last
-    style_colors: bool = True  # give the result the painting's palette (RGB mean and covariance); false: the decoder's
+    style_colors: bool = True  # give the result the painting's palette (RGB mean and covariance); false: the network's
     refine: int = (
         0  # then N full-size L-BFGS steps of the Gatys objective from this result (0: none; ~1 s each at 512 px)
     )

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import torch
 
+from .. import color
 from .._layout import channels_last
 from .._settings import role
 from ..errors import ArgumentError, WeightsError
@@ -45,6 +46,10 @@ class FeedForwardSettings(CommonSettings):
     size: int | None = role(None, "size")  # long side of the result; None: the photo's own size
     engine: Engine = role("torch", stage="load")  # torch, or onnx (onnxruntime on an exported copy)
     precision: Precision = role("auto", stage="load")  # torch engine: bfloat16 where the CPU has it natively
+    # A network can stay short of its painting's contrast and colour (Arlésiennes: gram_ratio 0.082, with the
+    # palette pulled after it 0.049); for another it costs style (The Great Wave 0.075 → 0.094). So each model's
+    # card says whether it is on (metadata ``style_colors``) and this overrides it.
+    style_colors: bool | None = None  # pull the result's RGB mean and covariance to the painting's; None: the model's
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -140,6 +145,18 @@ class FeedForwardStylizer(Stylizer):
         super().__init__(settings, device=device)
         self.net, self.metadata = load_stylenet(self.settings.model)
         self.margin = int(self.metadata.get("margin", 0))  # a model trained inside a margin runs inside one
+        self._palettes = [(torch.tensor(p["mean"]).view(3, 1), torch.tensor(p["covariance"]))
+                          for p in self.metadata.get("palettes", [])]  # fmt: skip
+        recorded = self.metadata.get("style_colors", False)  # one choice for the model, or one per style
+        per_style = recorded if isinstance(recorded, list) else [recorded] * self.net.styles
+        chosen = self.settings.style_colors
+        self.style_colors = [bool(on if chosen is None else chosen) for on in per_style]
+        if any(self.style_colors) and len(self._palettes) != self.net.styles:
+            raise ArgumentError(
+                f"model {self.settings.model} records no palettes of its paintings (trained before "
+                "painterly stored them): style_colors needs a model trained since",
+                name="style_colors",
+            )
         self.net.to(self.device)
         self.dtype = resolve_precision(self.settings.precision, self.device)
         self._onnx = None
@@ -204,6 +221,20 @@ class FeedForwardStylizer(Stylizer):
         assert output is not None
         progress.report(self.name, 1, 1.0)
         return output
+
+    def _finish(self, output: torch.Tensor, styles: list[StyleImage], weights: list[float],
+                masks: torch.Tensor | None) -> torch.Tensor:  # fmt: skip
+        """The blend's palette on the whole result (after tiles are joined, so they share one colour transform),
+        as far as the blend is made of styles whose palette is on: a model may choose per style."""
+        blend = parse_blend(self.settings.blend, self.net.styles)[0].tolist()
+        share = sum(weight for weight, on in zip(blend, self.style_colors) if on)  # of the blend, styles pulled
+        if share == 0 or self.settings.preserve_color != "none" or masks is not None:
+            return output
+        palette = [part.to(output.device) for part in color.pool_statistics(self._palettes, blend)]
+        if share >= 1:  # in place: no full-size copy
+            output = output.contiguous()
+            return color.match_color_statistics(output, *palette, out=output)
+        return share * color.match_color_statistics(output, *palette) + (1 - share) * output
 
     def _fused(self, blend: torch.Tensor) -> FusedStyleNet:
         """The fused network for one blend of the model's styles (weights packed once per blend)."""
