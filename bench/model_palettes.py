@@ -16,7 +16,7 @@ from pathlib import Path
 from _common import require_shared_data
 
 from painterly.image_io import image_to_tensor, load_image, resize_long_side
-from painterly.methods.feedforward import load_stylenet
+from painterly.methods.feedforward import load_stylenet, pulled_styles
 from painterly.model_files import save_model
 from painterly.models import bundled_models_dir, list_models
 from painterly.training.feedforward import palette_record
@@ -39,12 +39,11 @@ def main() -> int:
             metadata["palettes"] = [palette_record(image_to_tensor(painting)) for painting in paintings]
         if model.name in args.on + args.off:
             metadata["style_colors"] = model.name in args.on
-        chosen = {int(spec.split("#")[1]) for spec in args.on if spec.startswith(f"{model.name}#")}
-        if chosen:
-            metadata["style_colors"] = [index in chosen for index in range(len(metadata["styles"]))]
+        indices = {int(spec.split("#")[1]) for spec in args.on if spec.startswith(f"{model.name}#")}
+        if indices:
+            metadata["style_colors"] = [index in indices for index in range(len(metadata["styles"]))]
         save_model(Path(path), net, metadata)
-        chosen = metadata.get("style_colors", False)
-        print(f"{model.name}: {len(metadata['palettes'])} palette(s), style_colors {chosen}")
+        print(f"{model.name}: {len(metadata['palettes'])} palette(s), style colours on: {pulled_styles(metadata)}")
     return 0
 
 

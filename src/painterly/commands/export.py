@@ -20,15 +20,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    from ..methods.feedforward import load_stylenet
+    from ..methods.feedforward import load_stylenet, pulled_styles
     from ..onnx_export import export_onnx
 
     if Path(options.output).suffix.lower() != ".onnx":
         raise ArgumentError(f"--output should end in .onnx, got {options.output!r}")
     net, metadata = load_stylenet(options.model)
     print(export_onnx(net, options.output, force=options.force, margin=int(metadata.get("margin", 0))))
-    recorded = metadata.get("style_colors", False)  # one choice, or one per style
-    if any(recorded) if isinstance(recorded, list) else recorded:
+    if any(pulled_styles(metadata)):
         print(
             f"note: painterly recolours {options.model}'s results to its painting's RGB mean and covariance after "
             "the network (style_colors); the ONNX graph is the network alone (the palettes are in the model's "

@@ -24,7 +24,7 @@ from ..nets.transformer import FusedStyleNet, NormStatistics, StyleNet
 from ..precision import PRECISIONS, Precision, encoder_autocast, resolve_precision
 from .base import CommonSettings, PreparedStyles, Progress, StyleImage, Stylizer, register_method
 
-__all__ = ["MODEL_KIND", "FeedForwardSettings", "FeedForwardStylizer", "parse_blend"]
+__all__ = ["MODEL_KIND", "FeedForwardSettings", "FeedForwardStylizer", "parse_blend", "pulled_styles"]
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +101,14 @@ def parse_blend(text: str, styles: int) -> torch.Tensor:
     return weights / weights.sum()
 
 
+def pulled_styles(metadata: dict[str, Any], chosen: bool | None = None) -> list[bool]:
+    """Per style, whether results are recoloured to its painting's palette: ``chosen``, else the model's own
+    choice (``style_colors`` in its metadata: one for the model or one per style; absent: none)."""
+    recorded = metadata.get("style_colors", False)
+    per_style = recorded if isinstance(recorded, list) else [recorded] * _style_count(metadata)
+    return [bool(on if chosen is None else chosen) for on in per_style]
+
+
 def load_stylenet(name_or_path: str) -> tuple[StyleNet, dict[str, Any]]:
     """A model by name or path, checked (kind, shapes) and ready for inference."""
     path = resolve_model(name_or_path, MODEL_KIND)
@@ -147,10 +155,7 @@ class FeedForwardStylizer(Stylizer):
         self.margin = int(self.metadata.get("margin", 0))  # a model trained inside a margin runs inside one
         self._palettes = [(torch.tensor(p["mean"]).view(3, 1), torch.tensor(p["covariance"]))
                           for p in self.metadata.get("palettes", [])]  # fmt: skip
-        recorded = self.metadata.get("style_colors", False)  # one choice for the model, or one per style
-        per_style = recorded if isinstance(recorded, list) else [recorded] * self.net.styles
-        chosen = self.settings.style_colors
-        self.style_colors = [bool(on if chosen is None else chosen) for on in per_style]
+        self.style_colors = pulled_styles(self.metadata, self.settings.style_colors)
         if any(self.style_colors) and len(self._palettes) != self.net.styles:
             raise ArgumentError(
                 f"model {self.settings.model} records no palettes of its paintings (trained before "
