@@ -24,6 +24,7 @@ __all__ = [
     "match_color",
     "match_color_statistics",
     "pool_statistics",
+    "pull_to_palette",
     "restore_chroma",
     "rgb_to_yiq",
     "yiq_to_rgb",
@@ -125,6 +126,16 @@ def match_color_statistics(image: torch.Tensor, mean: torch.Tensor, covariance: 
             part = source[:, start : start + _SLICE]
             destination[:, start : start + _SLICE] = (transform @ (part - own_mean) + mean).clamp_(0, 1)
     return out
+
+
+def pull_to_palette(image: torch.Tensor, mean: torch.Tensor, covariance: torch.Tensor, share: float
+                    ) -> torch.Tensor:  # fmt: skip
+    """``image`` recoloured to the palette (``match_color_statistics``) by ``share`` in [0, 1], the rest left as
+    it was; the whole pull is done in place (``image`` may be returned), so a large result gets no full-size copy."""
+    if share >= 1:
+        image = image.contiguous()  # a cropped view is copied once, then recoloured in place
+        return match_color_statistics(image, mean, covariance, out=image)
+    return share * match_color_statistics(image, mean, covariance) + (1 - share) * image
 
 
 def match_color(style: torch.Tensor, content: torch.Tensor) -> torch.Tensor:

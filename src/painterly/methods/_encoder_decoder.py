@@ -299,11 +299,7 @@ class EncoderDecoderStylizer(Stylizer):
         Done on the whole result, so tiles share one colour transform."""
         if not self.settings.style_colors or self.settings.preserve_color != "none" or masks is not None:
             return output
-        palette = color.color_statistics([s.image for s in styles], weights)
-        if self._alpha >= 1:  # in place: no full-size copy (unless cropping left a strided view)
-            output = output.contiguous()
-            return color.match_color_statistics(output, *palette, out=output)
-        return self._alpha * color.match_color_statistics(output, *palette) + (1 - self._alpha) * output
+        return color.pull_to_palette(output, *color.color_statistics([s.image for s in styles], weights), self._alpha)
 
 
 def _rescaled(callback: ProgressCallback | None, start: float, end: float, *, offset: int, total: int

@@ -235,11 +235,8 @@ class FeedForwardStylizer(Stylizer):
         share = sum(weight for weight, on in zip(blend, self.style_colors) if on)  # of the blend, styles pulled
         if share == 0 or self.settings.preserve_color != "none" or masks is not None:
             return output
-        palette = [part.to(output.device) for part in color.pool_statistics(self._palettes, blend)]
-        if share >= 1:  # in place: no full-size copy
-            output = output.contiguous()
-            return color.match_color_statistics(output, *palette, out=output)
-        return share * color.match_color_statistics(output, *palette) + (1 - share) * output
+        mean, covariance = (part.to(output.device) for part in color.pool_statistics(self._palettes, blend))
+        return color.pull_to_palette(output, mean, covariance, share)
 
     def _fused(self, blend: torch.Tensor) -> FusedStyleNet:
         """The fused network for one blend of the model's styles (weights packed once per blend)."""
