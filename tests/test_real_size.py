@@ -177,3 +177,27 @@ def test_optimize_from_a_one_pass_start_on_a_real_photo(shared_data: Path) -> No
     result = painterly.load("optimize", init="wct", size=1024, scales=(0.5, 1.0), steps=(3, 2))(photo, [painting])
     assert max(result.size) == 1024
     assert gram_ratio(get_encoder(), result, photo, painting) < 0.5
+
+
+@pytest.mark.slow
+def test_cli_style_colors_real_photo(tmp_path: Path, shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """arlesiennes takes its painting's palette by default and `--style-colors false` keeps the network's: at
+    2048 px (in tiles, one colour transform for the whole) the default's RGB variances are the painting's."""
+    from painterly.color import color_statistics
+    from painterly.image_io import image_to_tensor
+    from painterly.methods.feedforward import load_stylenet
+
+    photo = _largest(shared_data)[0]
+    variances = {}
+    for choice in ("default", "false"):
+        output = tmp_path / f"{choice}.png"
+        extra = [] if choice == "default" else ["--style-colors", "false"]
+        argv = ["stylize", str(photo), "-m", "feedforward", "--model", "arlesiennes", "--size", "2048", "--tile", "640",
+                "-o", str(output), "-q", *extra]  # fmt: skip
+        assert main(argv) == 0, capsys.readouterr().err
+        with Image.open(output) as result:
+            assert max(result.size) == 2048
+            variances[choice] = color_statistics([image_to_tensor(result.convert("RGB"))], [1.0])[1].diagonal()
+    painting = np.array(load_stylenet("arlesiennes")[1]["palettes"][0]["covariance"]).diagonal()
+    assert np.allclose(variances["default"].numpy(), painting, rtol=0.05)
+    assert (variances["false"].numpy() < 0.9 * painting).all()  # the network alone is flatter (measured ≈ 0.7×)

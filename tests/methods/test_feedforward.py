@@ -202,6 +202,18 @@ class TestStyleColors:
             _stylizer(model="half", blend="1", style_colors=False)(photo, output="tensor"),
         )
 
+    def test_a_per_call_choice_reaches_a_loaded_stylizer(self, coloured: Path) -> None:
+        # painterly.load builds the stylizer from its load-time settings and hands the rest on per call.
+        import painterly
+
+        photo = torch.rand(1, 3, 48, 64)
+        plain = painterly.load("feedforward", model="coloured")(photo, output="tensor")
+        pulled = painterly.load("feedforward", model="coloured", style_colors=True)(photo, output="tensor")
+        per_call = painterly.load("feedforward", model="coloured")(photo, output="tensor", style_colors=True)
+        torch.testing.assert_close(per_call, pulled)
+        assert (plain - pulled).abs().mean() > 0.01
+        torch.testing.assert_close(self._palette(pulled)[0], self._recorded(coloured, 0)[0], atol=1e-3, rtol=0)
+
     def test_kept_photo_colours_win(self, coloured: Path) -> None:
         photo = torch.rand(1, 3, 48, 64)
         kept = _stylizer(model="coloured", style_colors=True, preserve_color="luminance")(photo, output="tensor")
@@ -211,6 +223,10 @@ class TestStyleColors:
     def test_a_model_without_palettes_says_so(self, model_path: Path) -> None:
         with pytest.raises(ArgumentError, match="records no palettes"):
             _stylizer(model="tiny", style_colors=True)
+        import painterly
+
+        with pytest.raises(ArgumentError, match="records no palettes"):
+            painterly.load("feedforward", model="tiny", style_colors=True)
 
 
 class TestModels:

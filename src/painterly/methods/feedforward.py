@@ -155,13 +155,7 @@ class FeedForwardStylizer(Stylizer):
         self.margin = int(self.metadata.get("margin", 0))  # a model trained inside a margin runs inside one
         self._palettes = [(torch.tensor(p["mean"]).view(3, 1), torch.tensor(p["covariance"]))
                           for p in self.metadata.get("palettes", [])]  # fmt: skip
-        self.style_colors = pulled_styles(self.metadata, self.settings.style_colors)
-        if any(self.style_colors) and len(self._palettes) != self.net.styles:
-            raise ArgumentError(
-                f"model {self.settings.model} records no palettes of its paintings (trained before "
-                "painterly stored them): style_colors needs a model trained since",
-                name="style_colors",
-            )
+        self.style_colors  # noqa: B018 -- refuses style_colors now if the model cannot honour it
         self.net.to(self.device)
         self.dtype = resolve_precision(self.settings.precision, self.device)
         self._onnx = None
@@ -170,6 +164,25 @@ class FeedForwardStylizer(Stylizer):
             from ..onnx_export import onnx_session
 
             self._onnx = onnx_session(self.net, self.settings.model)
+
+    @property
+    def style_colors(self) -> list[bool]:
+        """Per style, whether results take its painting's palette: a per-call setting, so read from the settings
+        in use (``with_options`` gives a stylizer new ones without running ``__init__``)."""
+        pulled = pulled_styles(self.metadata, self.settings.style_colors)
+        if any(pulled) and len(self._palettes) != self.net.styles:
+            raise ArgumentError(
+                f"model {self.settings.model} records no palettes of its paintings (trained before "
+                "painterly stored them): style_colors needs a model trained since",
+                name="style_colors",
+            )
+        return pulled
+
+    def with_options(self, **options: Any) -> FeedForwardStylizer:
+        view = super().with_options(**options)
+        assert isinstance(view, FeedForwardStylizer)
+        view.style_colors  # noqa: B018 -- refused when the options are given, not after the network has run
+        return view
 
     @classmethod
     def files(cls, settings: FeedForwardSettings) -> list[Path]:
