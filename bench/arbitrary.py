@@ -166,7 +166,8 @@ def report(
             markdown_table(["run", "seconds per image", "gram_ratio ↓", "content_ratio"], optimize),
             "Target: the default preset's final gram_ratio in ≤ 60 % of its time.",
             "Contact sheets (paintings across, photos down): `arbitrary.jpg` (adain), `arbitrary_wct.jpg`, "
-            f"`arbitrary_refined.jpg` (adain + refine {REFINE}).",
+            f"`arbitrary_refined.jpg` (adain + refine {REFINE}); what they show, cell by cell where they fail: "
+            "`arbitrary_sheets.md` (written by looking at them; it names the decoder it describes).",
         ]
     )
     publish("arbitrary", text)
